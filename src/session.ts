@@ -1,0 +1,245 @@
+import type { Kernel, KernelMessage } from '@jupyterlab/services';
+import type { JSONObject } from '@lumino/coreutils';
+import type { IDisposable } from '@lumino/disposable';
+import { Signal, type ISignal } from '@lumino/signaling';
+
+import {
+  COMM_TARGET,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  makeRequest,
+  parseEvent,
+  parseReply,
+  type Command,
+  type IEvent,
+  type IKernelInfo,
+  type IReplyBodies,
+  type IRequestArgs
+} from './protocol';
+
+/** The kernel-side code did not load: the execute reply said why. */
+export class BootstrapError extends Error {
+  constructor(
+    readonly ename: string,
+    readonly evalue: string
+  ) {
+    super(`memlens could not start in the kernel: ${ename}: ${evalue}`);
+    this.name = 'BootstrapError';
+  }
+}
+
+/** The kernel did not answer in time, or the session closed first. */
+export class RequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RequestError';
+  }
+}
+
+/**
+ * One memlens comm to one kernel: bootstrap the kernel side, open the comm,
+ * send typed requests and route replies and events.
+ */
+export class MemlensSession implements IDisposable {
+  constructor(options: MemlensSession.IOptions) {
+    this._kernel = options.kernel;
+    this._bootstrapCode = options.bootstrapCode;
+    this._timeoutMs = options.timeoutMs ?? 10000;
+  }
+
+  /** The kernel this session talks to. */
+  get kernel(): Kernel.IKernelConnection {
+    return this._kernel;
+  }
+
+  /** Events pushed by the kernel. */
+  get event(): ISignal<this, IEvent> {
+    return this._event;
+  }
+
+  /** Emitted once, when the session closes for any reason. */
+  get closed(): ISignal<this, void> {
+    return this._closed;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /**
+   * Load memlens in the kernel without touching the user's namespace or
+   * history, open the comm and exchange `hello`.
+   */
+  async start(): Promise<IKernelInfo> {
+    const future = this._kernel.requestExecute(
+      {
+        code: this._bootstrapCode,
+        silent: true,
+        store_history: false,
+        allow_stdin: false,
+        stop_on_error: false
+      },
+      true
+    );
+    const reply = await future.done;
+    const content = reply.content;
+    if (content.status === 'error') {
+      throw new BootstrapError(content.ename, content.evalue);
+    }
+    if (content.status !== 'ok') {
+      throw new BootstrapError('ExecutionAborted', content.status);
+    }
+    this._throwIfDisposed();
+    const comm = this._kernel.createComm(COMM_TARGET);
+    comm.onMsg = msg => this._onMessage(msg);
+    comm.onClose = () => this.dispose();
+    this._comm = comm;
+    await comm.open({ v: PROTOCOL_VERSION }).done;
+    return this.request('hello', {});
+  }
+
+  /** Send a request and resolve with the reply's checked body. */
+  request<K extends Command>(
+    command: K,
+    args: IRequestArgs[K]
+  ): Promise<IReplyBodies[K]> {
+    const comm = this._comm;
+    if (this._isDisposed || !comm) {
+      return Promise.reject(new RequestError('the memlens session is closed'));
+    }
+    const id = `${Private.prefix}-${++this._counter}`;
+    return new Promise<IReplyBodies[K]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this._pending.delete(id);
+        reject(
+          new RequestError(
+            `the kernel did not answer '${command}' within ${this._timeoutMs} ms`
+          )
+        );
+      }, this._timeoutMs);
+      this._pending.set(id, {
+        resolve: body => resolve(body as IReplyBodies[K]),
+        reject,
+        timer
+      });
+      comm.send(makeRequest(id, command, args) as unknown as JSONObject);
+    });
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    const comm = this._comm;
+    this._comm = null;
+    if (comm && !comm.isDisposed) {
+      comm.onClose = () => undefined;
+      comm.onMsg = () => undefined;
+      if (!this._kernel.isDisposed && this._kernel.status !== 'dead') {
+        try {
+          comm.close();
+        } catch {
+          // The kernel is gone; there is nothing left to close.
+        }
+      }
+    }
+    for (const [, pending] of this._pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new RequestError('the memlens session closed'));
+    }
+    this._pending.clear();
+    this._closed.emit();
+    Signal.clearData(this);
+  }
+
+  private _onMessage(msg: KernelMessage.ICommMsgMsg): void {
+    const data: unknown = msg.content.data;
+    const type =
+      typeof data === 'object' && data !== null
+        ? (data as { type?: unknown }).type
+        : undefined;
+    if (type === 'event') {
+      try {
+        this._event.emit(parseEvent(data));
+      } catch {
+        // An event we cannot read is dropped; the next snapshot corrects the view.
+      }
+      return;
+    }
+    let reply;
+    try {
+      reply = parseReply(data);
+    } catch (error) {
+      const id = (data as { id?: unknown } | null)?.id;
+      if (typeof id === 'string') {
+        this._settle(id, undefined, error as Error);
+      }
+      return;
+    }
+    if (reply.id === null) {
+      return;
+    }
+    if (reply.ok) {
+      this._settle(reply.id, reply.body);
+    } else {
+      this._settle(
+        reply.id,
+        undefined,
+        new ProtocolError(reply.error.code, reply.error.message)
+      );
+    }
+  }
+
+  private _settle(id: string, body: unknown, error?: Error): void {
+    const pending = this._pending.get(id);
+    if (!pending) {
+      return;
+    }
+    this._pending.delete(id);
+    clearTimeout(pending.timer);
+    if (error) {
+      pending.reject(error);
+    } else {
+      pending.resolve(body);
+    }
+  }
+
+  private _throwIfDisposed(): void {
+    if (this._isDisposed) {
+      throw new RequestError('the memlens session closed while starting');
+    }
+  }
+
+  private _kernel: Kernel.IKernelConnection;
+  private _bootstrapCode: string;
+  private _timeoutMs: number;
+  private _comm: Kernel.IComm | null = null;
+  private _counter = 0;
+  private _pending = new Map<string, Private.IPending>();
+  private _isDisposed = false;
+  private _event = new Signal<this, IEvent>(this);
+  private _closed = new Signal<this, void>(this);
+}
+
+/** MemlensSession's options. */
+export namespace MemlensSession {
+  export interface IOptions {
+    kernel: Kernel.IKernelConnection;
+    /** The silent-execute code that loads memlens in the kernel. */
+    bootstrapCode: string;
+    /** How long to wait for each reply. */
+    timeoutMs?: number;
+  }
+}
+
+namespace Private {
+  export interface IPending {
+    resolve: (body: unknown) => void;
+    reject: (error: Error) => void;
+    timer: ReturnType<typeof setTimeout>;
+  }
+
+  /** Distinguishes this page's requests from another page's on the same kernel. */
+  export const prefix = Math.random().toString(36).slice(2, 10);
+}

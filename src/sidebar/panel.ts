@@ -1,0 +1,78 @@
+import { Toolbar, ToolbarButton } from '@jupyterlab/apputils';
+import { refreshIcon } from '@jupyterlab/ui-components';
+import type { Message } from '@lumino/messaging';
+import { Panel, Widget } from '@lumino/widgets';
+
+import { memlensIcon } from '../icons';
+import type { KernelModel } from '../models/kernelModel';
+import { KernelSection } from './kernelSection';
+
+/**
+ * The Memory sidebar: a header naming the notebook it follows, and one
+ * section per concern (only Kernel so far).
+ */
+export class MemorySidebar extends Panel {
+  constructor(options: MemorySidebar.IOptions) {
+    super();
+    this.id = 'jp-memlens-sidebar';
+    this.addClass('jp-MemlensSidebar');
+    this.title.icon = memlensIcon;
+    this.title.caption = 'Memory (memlens)';
+
+    const heading = new Widget();
+    heading.addClass('jp-MemlensSidebar-heading');
+    const title = document.createElement('h2');
+    title.className = 'jp-MemlensSidebar-title';
+    title.textContent = 'Memory';
+    this._notebookLabel = document.createElement('span');
+    this._notebookLabel.className = 'jp-MemlensSidebar-notebook';
+    heading.node.append(title, this._notebookLabel);
+
+    const header = new Toolbar();
+    header.addClass('jp-MemlensSidebar-header');
+    header.addItem('heading', heading);
+    header.addItem('spacer', Toolbar.createSpacerItem());
+    header.addItem(
+      'refresh',
+      new ToolbarButton({
+        icon: refreshIcon,
+        tooltip: 'Refresh memory readings',
+        className: 'jp-MemlensSidebar-refresh',
+        onClick: options.onRefresh
+      })
+    );
+
+    this._onShow = options.onShow;
+    this._kernel = new KernelSection({ onRetry: options.onRetry });
+    this.addWidget(header);
+    this.addWidget(this._kernel);
+  }
+
+  /** The active notebook's model; null when no notebook is active. */
+  setModel(model: KernelModel | null): void {
+    this._kernel.model = model;
+    this._notebookLabel.textContent = model ? model.notebookName : '';
+    this._notebookLabel.title = model ? model.notebookName : '';
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._onShow();
+  }
+
+  private _kernel: KernelSection;
+  private _onShow: () => void;
+  private _notebookLabel: HTMLSpanElement;
+}
+
+/** MemorySidebar's options. */
+export namespace MemorySidebar {
+  export interface IOptions {
+    /** Ask the active notebook's kernel for fresh readings. */
+    onRefresh: () => void;
+    /** Connect again after an error. */
+    onRetry: () => void;
+    /** The sidebar became visible: readings may be stale. */
+    onShow: () => void;
+  }
+}
