@@ -26,6 +26,7 @@ module.exports = {
     '@typescript-eslint/no-namespace': 'off',
     '@typescript-eslint/consistent-type-imports': 'error',
     curly: ['error', 'all'],
+    'no-inner-declarations': 'off',
     eqeqeq: 'error',
     'prefer-arrow-callback': 'error'
   }

@@ -4,7 +4,11 @@ module.exports = {
   testEnvironment: 'jsdom',
   roots: ['<rootDir>/test', '<rootDir>/src'],
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
-  modulePathIgnorePatterns: ['<rootDir>/memlens/labextension', '<rootDir>/ui-tests', '<rootDir>/lib'],
+  modulePathIgnorePatterns: [
+    '<rootDir>/memlens/labextension',
+    '<rootDir>/ui-tests',
+    '<rootDir>/lib'
+  ],
   transform: {
     '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }]
   }

@@ -22,7 +22,8 @@ const PLUGIN_ID = 'jupyterlab-memlens:plugin';
 /** The Memory sidebar following the active notebook's kernel. */
 export const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
-  description: 'A Memory sidebar showing where the notebook kernel\'s memory went.',
+  description:
+    "A Memory sidebar showing where the notebook kernel's memory went.",
   autoStart: true,
   requires: [INotebookTracker],
   optional: [ICommandPalette, ISettingRegistry, ILayoutRestorer],
@@ -89,8 +90,10 @@ export const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     if (settingRegistry) {
       void settingRegistry.load(PLUGIN_ID).then(loaded => {
         const apply = (): void => {
-          settings.refreshAfterCell = loaded.get('refreshAfterCell').composite as boolean;
-          service.timeoutMs = loaded.get('requestTimeoutMs').composite as number;
+          settings.refreshAfterCell = loaded.get('refreshAfterCell')
+            .composite as boolean;
+          service.timeoutMs = loaded.get('requestTimeoutMs')
+            .composite as number;
         };
         apply();
         loaded.changed.connect(apply);

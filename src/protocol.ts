@@ -14,10 +14,7 @@ export const MAX_ID_LENGTH = 64;
 
 /** Why a message was refused. */
 export type ErrorCode =
-  | 'bad_request'
-  | 'protocol_mismatch'
-  | 'unknown_command'
-  | 'internal';
+  'bad_request' | 'protocol_mismatch' | 'unknown_command' | 'internal';
 
 /** What a kernel can measure, and how. */
 export interface IProbe {
@@ -193,7 +190,10 @@ export function parseReply(data: unknown): Reply {
       id: Private.nullableString(obj.id, 'id'),
       command: Private.nullableString(obj.command, 'command'),
       ok: false,
-      error: { code: error.code, message: Private.str(error.message, 'message') }
+      error: {
+        code: error.code,
+        message: Private.str(error.message, 'message')
+      }
     };
   }
   const id = Private.id(obj.id);
@@ -346,7 +346,10 @@ namespace Private {
       str(p.method, 'probe.method');
       str(p.detail, 'probe.detail');
       if (typeof p.available !== 'boolean') {
-        throw new ProtocolError('bad_request', 'probe.available must be a boolean');
+        throw new ProtocolError(
+          'bad_request',
+          'probe.available must be a boolean'
+        );
       }
     }
     snapshot(body.memory, 'memory');

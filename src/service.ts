@@ -66,7 +66,11 @@ export class MemlensService implements IDisposable {
       timeoutMs: this.timeoutMs
     });
     this._connections.set(panel, connection);
+    const onPathChanged = (): void =>
+      connection.setNotebookName(panel.context.localPath);
+    panel.context.pathChanged.connect(onPathChanged);
     panel.disposed.connect(() => {
+      panel.context.pathChanged.disconnect(onPathChanged);
       this._connections.delete(panel);
       connection.dispose();
       if (this._tracker.currentWidget === null) {

@@ -101,7 +101,11 @@ describe('NotebookConnection', () => {
 
   it('shows a bootstrap error and retries on request', async () => {
     const kernel = pythonKernel(51);
-    kernel.executeReply = { status: 'error', ename: 'ImportError', evalue: 'nope' };
+    kernel.executeReply = {
+      status: 'error',
+      ename: 'ImportError',
+      evalue: 'nope'
+    };
     const context = new FakeSessionContext(kernel);
     const connection = connect(context);
     await settle();

@@ -35,7 +35,12 @@ export function snapshotBody(rss: number): Record<string, unknown> {
 /** A kernel that answers hello and snapshot as the fixture does. */
 export function answering(pid: number, rss = 1024): Answer {
   return request => {
-    const base = { v: 1, type: 'reply', id: request.id, command: request.command };
+    const base = {
+      v: 1,
+      type: 'reply',
+      id: request.id,
+      command: request.command
+    };
     if (request.command === 'hello') {
       return { ...base, ok: true, body: helloBody(pid) };
     }

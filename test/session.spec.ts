@@ -17,7 +17,11 @@ describe('MemlensSession', () => {
     kernel.answer = answering(4242);
     const info = await sessionFor(kernel).start();
     expect(kernel.executes).toEqual([
-      expect.objectContaining({ code: 'BOOT', silent: true, store_history: false })
+      expect.objectContaining({
+        code: 'BOOT',
+        silent: true,
+        store_history: false
+      })
     ]);
     expect(kernel.comms).toHaveLength(1);
     expect(kernel.comms[0].targetName).toBe('memlens');

@@ -49,6 +49,11 @@ export class NotebookConnection implements IDisposable {
     return this.model.state === 'connected' ? this._session : null;
   }
 
+  /** The notebook was renamed or moved. */
+  setNotebookName(name: string): void {
+    this.model.update({ notebookName: name });
+  }
+
   /** Read the kernel's memory again; overlapping calls are merged. */
   refresh(): Promise<void> {
     if (this._refreshing) {
@@ -131,7 +136,10 @@ export class NotebookConnection implements IDisposable {
       this._set('dead', kernelName, 'The kernel has died.');
       return;
     }
-    if (TRANSIENT.has(kernel.status) || kernel.connectionStatus !== 'connected') {
+    if (
+      TRANSIENT.has(kernel.status) ||
+      kernel.connectionStatus !== 'connected'
+    ) {
       // The comm does not survive a restart; a reconnected websocket may have
       // lost replies. Either way, start afresh once the kernel is back.
       this._drop();
@@ -222,7 +230,11 @@ export class NotebookConnection implements IDisposable {
       this._retries++;
       this._reconcile();
     } else {
-      this._set('error', this.model.kernelName, 'The kernel closed the memlens comm.');
+      this._set(
+        'error',
+        this.model.kernelName,
+        'The kernel closed the memlens comm.'
+      );
     }
   }
 

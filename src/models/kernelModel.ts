@@ -4,12 +4,7 @@ import type { IKernelInfo, IMemorySnapshot } from '../protocol';
 
 /** How far the connection to a notebook's kernel has come. */
 export type ConnectionState =
-  | 'no-kernel'
-  | 'connecting'
-  | 'connected'
-  | 'dead'
-  | 'unsupported'
-  | 'error';
+  'no-kernel' | 'connecting' | 'connected' | 'dead' | 'unsupported' | 'error';
 
 /**
  * What the sidebar shows about one notebook's kernel. State and a signal,
@@ -17,7 +12,10 @@ export type ConnectionState =
  */
 export class KernelModel {
   constructor(options: KernelModel.IOptions) {
-    this._state = { ...KernelModel.INITIAL, notebookName: options.notebookName };
+    this._state = {
+      ...KernelModel.INITIAL,
+      notebookName: options.notebookName
+    };
   }
 
   /** Emitted after every update. */

@@ -81,10 +81,16 @@ namespace Private {
   ): HTMLElement[] {
     if (!model) {
       return [
-        status('no-notebook', 'No notebook', 'Open a notebook to see its kernel.')
+        status(
+          'no-notebook',
+          'No notebook',
+          'Open a notebook to see its kernel.'
+        )
       ];
     }
-    const nodes = [status(model.state, STATE_LABELS[model.state], model.message)];
+    const nodes = [
+      status(model.state, STATE_LABELS[model.state], model.message)
+    ];
     if (model.state === 'error') {
       const retry = element('button', 'jp-MemlensKernel-retry', 'Try again');
       retry.classList.add('jp-mod-styled');
@@ -105,7 +111,9 @@ namespace Private {
         'cgroup',
         'Container memory',
         `${formatBytes(snapshot.cgroup_current)} of ${
-          snapshot.cgroup_limit === null ? 'no limit' : formatBytes(snapshot.cgroup_limit)
+          snapshot.cgroup_limit === null
+            ? 'no limit'
+            : formatBytes(snapshot.cgroup_limit)
         }`
       ]);
     }
@@ -142,7 +150,11 @@ namespace Private {
     const dl = element('dl', 'jp-MemlensKernel-facts');
     for (const [key, label, value] of rows) {
       const dt = element('dt', 'jp-MemlensKernel-label', label);
-      const dd = element('dd', `jp-MemlensKernel-value jp-MemlensKernel-${key}`, value);
+      const dd = element(
+        'dd',
+        `jp-MemlensKernel-value jp-MemlensKernel-${key}`,
+        value
+      );
       dd.dataset.key = key;
       dl.append(dt, dd);
     }
@@ -157,11 +169,21 @@ namespace Private {
       const li = element('li', 'jp-MemlensKernel-probe');
       li.dataset.available = String(probe.available);
       li.dataset.probe = probe.name;
-      li.title = probe.detail ? `${probe.method} — ${probe.detail}` : probe.method;
+      li.title = probe.detail
+        ? `${probe.method} — ${probe.detail}`
+        : probe.method;
       li.append(
-        element('span', 'jp-MemlensKernel-probeMark', probe.available ? '✓' : '✗'),
+        element(
+          'span',
+          'jp-MemlensKernel-probeMark',
+          probe.available ? '✓' : '✗'
+        ),
         element('span', 'jp-MemlensKernel-probeName', probe.name),
-        element('span', 'jp-MemlensKernel-probeMethod', probe.available ? probe.method : probe.detail || 'unavailable')
+        element(
+          'span',
+          'jp-MemlensKernel-probeMethod',
+          probe.available ? probe.method : probe.detail || 'unavailable'
+        )
       );
       ul.append(li);
     }

@@ -51,8 +51,22 @@ export class MemorySidebar extends Panel {
   /** The active notebook's model; null when no notebook is active. */
   setModel(model: KernelModel | null): void {
     this._kernel.model = model;
-    this._notebookLabel.textContent = model ? model.notebookName : '';
-    this._notebookLabel.title = model ? model.notebookName : '';
+    this._model?.changed.disconnect(this._showName, this);
+    this._model = model;
+    model?.changed.connect(this._showName, this);
+    this._showName();
+  }
+
+  dispose(): void {
+    this._model?.changed.disconnect(this._showName, this);
+    super.dispose();
+  }
+
+  /** The notebook's file name, its path in the tooltip. */
+  private _showName(): void {
+    const path = this._model?.notebookName ?? '';
+    this._notebookLabel.textContent = path.split('/').pop() ?? '';
+    this._notebookLabel.title = path;
   }
 
   protected onAfterShow(msg: Message): void {
@@ -60,6 +74,7 @@ export class MemorySidebar extends Panel {
     this._onShow();
   }
 
+  private _model: KernelModel | null = null;
   private _kernel: KernelSection;
   private _onShow: () => void;
   private _notebookLabel: HTMLSpanElement;

@@ -1,0 +1,216 @@
+"""The only module that touches comms: decode -> dispatch -> encode.
+
+:func:`register` registers the comm target ``memlens`` with the kernel's comm manager.
+Each message on a memlens comm is checked by :mod:`memlens.protocol`, handed to the
+handler of its command, and answered with exactly one reply. Nothing a frontend sends
+makes this module raise: bad input gets an error reply, a failing handler an
+``internal`` one.
+
+A comm stays open whatever its open data: when ``comm_open`` carries data of another
+protocol version, the kernel sends an error reply with a null id and then answers each
+request on its own merits (a request of another version gets a ``protocol_mismatch``
+reply naming its id).
+
+ipykernel 7 may deliver comm messages on a subshell thread while a cell runs, so the
+open comms are kept under a lock and handlers only read. Note that ipykernel 7.4 routes
+a comm's incoming messages to the subshell the kernel last published on that comm from,
+whatever their header says: anything sent on a comm from the main thread (an event from
+a cell hook, the error reply to bad open data) makes later requests on that comm wait
+for the running cell.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import platform
+import sys
+import threading
+from typing import Any, Callable
+
+from . import probes, protocol
+from ._version import __version__
+
+log = logging.getLogger("memlens")
+
+INJECTED_FLAG = "__memlens_injected__"
+"""Set to True on each module of a memlens served from the frontend's bundled source."""
+
+_MAX_MESSAGE_LENGTH = 500
+
+_lock = threading.Lock()
+_comms: dict[str, Any] = {}
+"""The open memlens comms by comm id (guarded by ``_lock``)."""
+
+
+# -- handlers -----------------------------------------------------------------------------
+
+
+def _source() -> protocol.Source:
+    package = sys.modules.get(__package__ or "memlens")
+    return "injected" if getattr(package, INJECTED_FLAG, False) else "installed"
+
+
+def _version_of(module_name: str, distribution: str) -> str:
+    """The version of an already imported module (or installed distribution); "" if unknown."""
+    version = getattr(sys.modules.get(module_name), "__version__", None)
+    if isinstance(version, str):
+        return version
+    try:
+        from importlib.metadata import version as distribution_version
+
+        return distribution_version(distribution)
+    except Exception:
+        return ""
+
+
+@functools.lru_cache(maxsize=1)
+def _platform() -> str:
+    return platform.platform()
+
+
+def _hello(args: dict[str, Any]) -> protocol.KernelInfo:
+    return {
+        "protocol_version": protocol.PROTOCOL_VERSION,
+        "memlens_version": __version__,
+        "source": _source(),
+        "pid": os.getpid(),
+        "python_version": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": _platform(),
+        "system": platform.system(),
+        "ipykernel_version": _version_of("ipykernel", "ipykernel"),
+        "ipython_version": _version_of("IPython", "ipython"),
+        "probes": probes.probe_report(),
+        "memory": probes.snapshot(),
+    }
+
+
+def _snapshot(args: dict[str, Any]) -> protocol.MemorySnapshot:
+    return probes.snapshot()
+
+
+Handler = Callable[[dict[str, Any]], protocol.ReplyBody]
+
+HANDLERS: dict[protocol.Command, Handler] = {
+    "hello": _hello,
+    "snapshot": _snapshot,
+}
+
+
+# -- decode -> dispatch -> encode ---------------------------------------------------------
+
+
+def _describe(error: BaseException) -> str:
+    try:
+        text = f"{type(error).__name__}: {error}"
+    except Exception:  # an exception whose str() fails
+        text = type(error).__name__
+    return text if len(text) <= _MAX_MESSAGE_LENGTH else text[:_MAX_MESSAGE_LENGTH] + "..."
+
+
+def handle(data: object) -> protocol.Reply:
+    """The reply to one message's data. Never raises."""
+    try:
+        request = protocol.parse_request(data)
+    except protocol.ProtocolError as error:
+        request_id, command = protocol.error_address(data)
+        return protocol.make_error(request_id, command, error.code, error.message)
+    except Exception as error:  # a bug in the validator must not reach the kernel
+        log.exception("memlens could not read a message")
+        request_id, command = protocol.error_address(data)
+        return protocol.make_error(request_id, command, "internal", _describe(error))
+    try:
+        body = HANDLERS[request["command"]](request["args"])
+        reply = protocol.make_reply(request["id"], request["command"], body)
+        protocol.validate_reply(reply)
+    except Exception as error:
+        log.exception("memlens failed to answer %r", request["command"])
+        return protocol.make_error(request["id"], request["command"], "internal", _describe(error))
+    return reply
+
+
+def _send(comm: Any, data: protocol.Reply | protocol.Event) -> None:
+    try:
+        comm.send(data=data)
+    except Exception:
+        log.exception("memlens could not send on comm %s", getattr(comm, "comm_id", "?"))
+
+
+def _data_of(msg: Any) -> object:
+    try:
+        return msg["content"]["data"]
+    except Exception:
+        return None
+
+
+def _on_msg(comm: Any, msg: Any) -> None:
+    _send(comm, handle(_data_of(msg)))
+
+
+def _forget(comm: Any) -> None:
+    with _lock:
+        _comms.pop(getattr(comm, "comm_id", ""), None)
+
+
+def _on_open(comm: Any, msg: Any) -> None:
+    """The comm target: answer a bad open with an error reply, then serve requests."""
+    try:
+        try:
+            protocol.parse_open(_data_of(msg))
+        except protocol.ProtocolError as error:
+            _send(comm, protocol.make_error(None, None, error.code, error.message))
+        comm.on_msg(lambda message: _on_msg(comm, message))
+        comm.on_close(lambda message: _forget(comm))
+        with _lock:
+            _comms[comm.comm_id] = comm
+    except Exception:
+        log.exception("memlens could not open a comm")
+
+
+def broadcast(event: str, body: dict[str, Any]) -> None:
+    """Send an event to every open memlens comm (from any thread)."""
+    message = protocol.make_event(event, body)
+    with _lock:
+        comms = list(_comms.values())
+    for comm in comms:
+        _send(comm, message)
+
+
+def open_comm_count() -> int:
+    """How many memlens comms are open."""
+    with _lock:
+        return len(_comms)
+
+
+# -- registration -------------------------------------------------------------------------
+
+
+def _comm_manager(shell: Any) -> Any:
+    """The comm manager that receives this kernel's comm messages.
+
+    The kernel's own ``comm_manager`` is the one wired to its shell handlers (in
+    ipykernel 7 and recent 6.x it is also what ``comm.get_comm_manager()`` returns);
+    the ``comm`` package's manager is the fallback where the shell has no kernel.
+    """
+    if shell is None:
+        # A kernel has imported IPython already; without it there is no shell to find.
+        get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
+        shell = get_ipython() if callable(get_ipython) else None
+    manager = getattr(getattr(shell, "kernel", None), "comm_manager", None)
+    if manager is not None:
+        return manager
+    try:
+        import comm
+    except ImportError:
+        raise RuntimeError("memlens needs a Jupyter kernel with comm support") from None
+    return comm.get_comm_manager()
+
+
+def register(shell: Any = None) -> None:
+    """Register the ``memlens`` comm target with the kernel of ``shell`` (default: current).
+
+    Registering again replaces the target with the same handler, so it is harmless.
+    """
+    _comm_manager(shell).register_target(protocol.COMM_TARGET, _on_open)

@@ -1,0 +1,409 @@
+"""The memlens comm protocol: message shapes, validators and constructors.
+
+Mirrors ``src/protocol.ts``; both are checked against ``protocol/messages.json``.
+Pure: no IO; only the standard library's typing and math.
+
+Numbers follow JSON's (and so JavaScript's) idea of a number, so that both sides
+accept the same messages: ``1`` and ``1.0`` are the same version, a count is any
+integral number, and ``True`` is not a number.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal, TypedDict, Union, cast
+
+PROTOCOL_VERSION = 1
+"""The protocol's major version; every message carries it as ``v``."""
+
+COMM_TARGET = "memlens"
+"""The one comm target the kernel side registers."""
+
+MAX_ID_LENGTH = 64
+"""Longest request id the kernel accepts."""
+
+MAX_ECHO_LENGTH = 64
+"""Longest command name an error reply echoes back; longer ones are replaced by null."""
+
+ErrorCode = Literal["bad_request", "protocol_mismatch", "unknown_command", "internal"]
+Command = Literal["hello", "snapshot"]
+Source = Literal["installed", "injected"]
+
+ERROR_CODES: tuple[ErrorCode, ...] = (
+    "bad_request",
+    "protocol_mismatch",
+    "unknown_command",
+    "internal",
+)
+COMMANDS: tuple[Command, ...] = ("hello", "snapshot")
+
+
+class OpenData(TypedDict):
+    """Data sent with ``comm_open``."""
+
+    v: int
+
+
+class Request(TypedDict):
+    """A request from the frontend."""
+
+    v: int
+    type: Literal["request"]
+    id: str
+    command: Command
+    args: dict[str, Any]
+
+
+class Probe(TypedDict):
+    """One thing this kernel can (or cannot) measure, and how."""
+
+    name: str
+    available: bool
+    method: str
+    """How the reading is taken, e.g. ``/proc/self/status VmRSS``."""
+    detail: str
+    """Why it is missing, or a version."""
+
+
+class MemorySnapshot(TypedDict):
+    """Process memory at one moment: sizes in bytes, None where unavailable."""
+
+    time: float
+    """Unix time in seconds."""
+    rss: int | None
+    rss_peak: int | None
+    """Highest RSS so far (VmHWM)."""
+    cgroup_current: int | None
+    cgroup_limit: int | None
+    """The tightest memory limit over the process's cgroup and its ancestors; None if none."""
+
+
+class KernelInfo(TypedDict):
+    """The body of the ``hello`` reply: who the kernel is and what it can measure."""
+
+    protocol_version: int
+    memlens_version: str
+    source: Source
+    pid: int
+    python_version: str
+    implementation: str
+    platform: str
+    system: str
+    ipykernel_version: str
+    ipython_version: str
+    probes: list[Probe]
+    memory: MemorySnapshot
+
+
+ReplyBody = Union[KernelInfo, MemorySnapshot]
+
+
+class ErrorInfo(TypedDict):
+    """Why a request was refused or failed."""
+
+    code: ErrorCode
+    message: str
+
+
+class OkReply(TypedDict):
+    """A successful reply."""
+
+    v: int
+    type: Literal["reply"]
+    id: str
+    command: Command
+    ok: Literal[True]
+    body: ReplyBody
+
+
+class ErrorReply(TypedDict):
+    """A refused or failed request; ``id``/``command`` are None when the request had none usable."""
+
+    v: int
+    type: Literal["reply"]
+    id: str | None
+    command: str | None
+    ok: Literal[False]
+    error: ErrorInfo
+
+
+Reply = Union[OkReply, ErrorReply]
+
+
+class Event(TypedDict):
+    """An unsolicited message from the kernel."""
+
+    v: int
+    type: Literal["event"]
+    event: str
+    body: dict[str, Any]
+
+
+class ProtocolError(Exception):
+    """A message that does not follow the protocol, and the error code to answer it with."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code: ErrorCode = code
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"ProtocolError({self.code!r}, {self.message!r})"
+
+
+# -- validators ---------------------------------------------------------------------------
+
+
+def parse_open(data: object) -> OpenData:
+    """Check ``comm_open`` data."""
+    _version(_object(data))
+    return {"v": PROTOCOL_VERSION}
+
+
+def parse_request(data: object) -> Request:
+    """Check a request and return it normalized; raise ProtocolError if it is not one."""
+    obj = _envelope(data, "request")
+    request_id = _id(obj.get("id"))
+    command = obj.get("command")
+    if not isinstance(command, str):
+        raise ProtocolError("bad_request", "command must be a string")
+    if command not in COMMANDS:
+        raise ProtocolError("unknown_command", f"unknown command '{_clip(command)}'")
+    args = _object(obj.get("args"), "args")
+    return {
+        "v": PROTOCOL_VERSION,
+        "type": "request",
+        "id": request_id,
+        "command": command,
+        "args": args,
+    }
+
+
+def validate_reply(data: object) -> Reply:
+    """Check a reply, including its body's shape for its command; raise ProtocolError if not."""
+    obj = _envelope(data, "reply")
+    ok = obj.get("ok")
+    if not isinstance(ok, bool):
+        raise ProtocolError("bad_request", "reply.ok must be a boolean")
+    if not ok:
+        error = _object(obj.get("error"), "error")
+        code = error.get("code")
+        if not isinstance(code, str) or code not in ERROR_CODES:
+            raise ProtocolError("bad_request", "error.code is not known")
+        return {
+            "v": PROTOCOL_VERSION,
+            "type": "reply",
+            "id": _nullable_str(obj, "id"),
+            "command": _nullable_str(obj, "command"),
+            "ok": False,
+            "error": {
+                "code": code,
+                "message": _str(error.get("message"), "error.message"),
+            },
+        }
+    request_id = _id(obj.get("id"))
+    command = obj.get("command")
+    if not isinstance(command, str) or command not in COMMANDS:
+        raise ProtocolError("bad_request", "reply names no known command")
+    body = _object(obj.get("body"), "body")
+    if command == "hello":
+        _kernel_info(body)
+    else:
+        _snapshot(body, "body")
+    return {
+        "v": PROTOCOL_VERSION,
+        "type": "reply",
+        "id": request_id,
+        "command": command,
+        "ok": True,
+        "body": cast(ReplyBody, body),
+    }
+
+
+def parse_event(data: object) -> Event:
+    """Check an event's envelope."""
+    obj = _envelope(data, "event")
+    return {
+        "v": PROTOCOL_VERSION,
+        "type": "event",
+        "event": _str(obj.get("event"), "event"),
+        "body": _object(obj.get("body"), "body"),
+    }
+
+
+def error_address(data: object) -> tuple[str | None, str | None]:
+    """The ``(id, command)`` an error reply to ``data`` should carry.
+
+    Each is echoed only when usable: an id as ``parse_request`` would accept it, a command
+    name that is a string of at most MAX_ECHO_LENGTH characters; otherwise None. Never raises.
+    """
+    if not isinstance(data, dict):
+        return None, None
+    request_id = data.get("id")
+    command = data.get("command")
+    return (
+        request_id if _is_id(request_id) else None,
+        command if isinstance(command, str) and len(command) <= MAX_ECHO_LENGTH else None,
+    )
+
+
+# -- constructors -------------------------------------------------------------------------
+
+
+def make_request(request_id: str, command: Command, args: dict[str, Any]) -> Request:
+    """Build a request (what the frontend sends; used by tests and tools)."""
+    return {
+        "v": PROTOCOL_VERSION,
+        "type": "request",
+        "id": request_id,
+        "command": command,
+        "args": args,
+    }
+
+
+def make_reply(request_id: str, command: Command, body: ReplyBody) -> OkReply:
+    """Build a successful reply to the request ``request_id``."""
+    return {
+        "v": PROTOCOL_VERSION,
+        "type": "reply",
+        "id": request_id,
+        "command": command,
+        "ok": True,
+        "body": body,
+    }
+
+
+def make_error(
+    request_id: str | None, command: str | None, code: ErrorCode, message: str
+) -> ErrorReply:
+    """Build an error reply; pass None for an id or command the request had none usable of."""
+    return {
+        "v": PROTOCOL_VERSION,
+        "type": "reply",
+        "id": request_id,
+        "command": command,
+        "ok": False,
+        "error": {"code": code, "message": message},
+    }
+
+
+def make_event(event: str, body: dict[str, Any]) -> Event:
+    """Build an event."""
+    return {"v": PROTOCOL_VERSION, "type": "event", "event": event, "body": body}
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+_MISSING = object()
+
+
+def _clip(text: str, limit: int = MAX_ECHO_LENGTH) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _object(value: object, what: str = "message") -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ProtocolError("bad_request", f"{what} is not an object")
+    return cast(dict[str, Any], value)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_finite(value: object) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return _is_number(value)
+
+
+def _is_count(value: object) -> bool:
+    """A non-negative integral number, as JavaScript's ``Number.isInteger(x) && x >= 0``."""
+    if isinstance(value, float):
+        return _is_finite(value) and value.is_integer() and value >= 0
+    return _is_number(value) and cast(int, value) >= 0
+
+
+def _version(obj: dict[str, Any]) -> None:
+    v = obj.get("v")
+    if not (_is_number(v) and v == PROTOCOL_VERSION):
+        shown = _clip(repr(v)) if "v" in obj else "missing"
+        raise ProtocolError(
+            "protocol_mismatch", f"protocol version {shown} is not {PROTOCOL_VERSION}"
+        )
+
+
+def _envelope(data: object, kind: str) -> dict[str, Any]:
+    obj = _object(data)
+    _version(obj)
+    if obj.get("type") != kind:
+        raise ProtocolError("bad_request", f"type must be '{kind}'")
+    return obj
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH
+
+
+def _id(value: object) -> str:
+    if not _is_id(value):
+        raise ProtocolError(
+            "bad_request", f"id must be a string of 1 to {MAX_ID_LENGTH} characters"
+        )
+    return cast(str, value)
+
+
+def _str(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise ProtocolError("bad_request", f"{what} must be a string")
+    return value
+
+
+def _nullable_str(obj: dict[str, Any], key: str) -> str | None:
+    value = obj.get(key, _MISSING)
+    return None if value is None else _str(value, key)
+
+
+def _count(value: object, what: str) -> None:
+    if not _is_count(value):
+        raise ProtocolError("bad_request", f"{what} must be a non-negative integer")
+
+
+def _snapshot(value: object, what: str) -> None:
+    obj = _object(value, what)
+    if not _is_finite(obj.get("time")):
+        raise ProtocolError("bad_request", f"{what}.time must be a number")
+    for key in ("rss", "rss_peak", "cgroup_current", "cgroup_limit"):
+        size = obj.get(key, _MISSING)
+        if size is not None:
+            _count(size, f"{what}.{key}")
+
+
+_KERNEL_INFO_STRINGS = (
+    "memlens_version",
+    "python_version",
+    "implementation",
+    "platform",
+    "system",
+    "ipykernel_version",
+    "ipython_version",
+)
+
+
+def _kernel_info(body: dict[str, Any]) -> None:
+    _count(body.get("protocol_version"), "protocol_version")
+    _count(body.get("pid"), "pid")
+    for key in _KERNEL_INFO_STRINGS:
+        _str(body.get(key), key)
+    if body.get("source") not in ("installed", "injected"):
+        raise ProtocolError("bad_request", "source must be 'installed' or 'injected'")
+    probes = body.get("probes")
+    if not isinstance(probes, list):
+        raise ProtocolError("bad_request", "probes must be a list")
+    for probe in probes:
+        p = _object(probe, "probe")
+        for key in ("name", "method", "detail"):
+            _str(p.get(key), f"probe.{key}")
+        if not isinstance(p.get("available"), bool):
+            raise ProtocolError("bad_request", "probe.available must be a boolean")
+    _snapshot(body.get("memory"), "memory")

@@ -1,0 +1,132 @@
+import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
+import type { ConsoleMessage, Page } from '@playwright/test';
+import * as path from 'path';
+
+const DEMO = 'memory_puzzles.ipynb';
+const DEMO_SOURCE = path.resolve(__dirname, '..', '..', 'examples', DEMO);
+
+/** Console errors seen while a test runs; every test asserts there are none. */
+function collectConsoleErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message: ConsoleMessage) => {
+    if (message.type() === 'error') {
+      errors.push(message.text());
+    }
+  });
+  page.on('pageerror', error => errors.push(String(error)));
+  return errors;
+}
+
+async function openSidebar(page: IJupyterLabPageFixture): Promise<void> {
+  await page.evaluate(async () => {
+    await window.jupyterapp.commands.execute('memlens:open-sidebar');
+  });
+  await expect(page.locator('#jp-memlens-sidebar')).toBeVisible();
+}
+
+function status(page: IJupyterLabPageFixture) {
+  return page.locator('#jp-memlens-sidebar .jp-MemlensKernel-status');
+}
+
+function fact(page: IJupyterLabPageFixture, key: string) {
+  return page.locator(
+    `#jp-memlens-sidebar .jp-MemlensKernel-value[data-key="${key}"]`
+  );
+}
+
+/** The kernel's pid, asked of the kernel itself in a cell of the notebook. */
+async function pidFromCell(page: IJupyterLabPageFixture): Promise<string> {
+  const index = await page.notebook.getCellCount();
+  await page.notebook.addCell('code', 'import os as _os; print(_os.getpid())');
+  await page.notebook.runCell(index, true);
+  const output = await page.notebook.getCellTextOutput(index);
+  const pid = (output ?? []).join('').trim();
+  expect(pid).toMatch(/^\d+$/);
+  return pid;
+}
+
+// Galata's kernel-tracking route answers every POST under /api/kernels with
+// 201, which makes JupyterLab reject a restart's 200; talk to the server directly.
+test.use({ kernels: null });
+
+test.describe('Memory sidebar', () => {
+  let errors: string[] = [];
+
+  test.beforeEach(async ({ page, tmpPath }) => {
+    errors = collectConsoleErrors(page);
+    await page.contents.uploadFile(DEMO_SOURCE, `${tmpPath}/${DEMO}`);
+  });
+
+  test.afterEach(() => {
+    expect(errors).toEqual([]);
+  });
+
+  test('shows the kernel of the demo notebook, with its real pid and RSS', async ({
+    page
+  }) => {
+    await page.notebook.open(DEMO);
+    await openSidebar(page);
+    await expect(status(page)).toHaveAttribute('data-state', 'connected', {
+      timeout: 60000
+    });
+    const pid = await pidFromCell(page);
+    await expect(fact(page, 'pid')).toHaveText(pid);
+    await expect(fact(page, 'rss')).toHaveText(/^\d+(\.\d)? (KiB|MiB|GiB)$/);
+    await expect(fact(page, 'python')).toContainText('CPython');
+    await expect(
+      page.locator(
+        '#jp-memlens-sidebar .jp-MemlensKernel-probe[data-probe="rss"]'
+      )
+    ).toHaveAttribute('data-available', 'true');
+  });
+
+  test('reconnects to the new process after a kernel restart', async ({
+    page
+  }) => {
+    await page.notebook.open(DEMO);
+    await openSidebar(page);
+    await expect(status(page)).toHaveAttribute('data-state', 'connected', {
+      timeout: 60000
+    });
+    const before = await fact(page, 'pid').innerText();
+    // The command resolves only once its confirmation dialog is answered.
+    await page.evaluate(() => {
+      void window.jupyterapp.commands.execute('notebook:restart-kernel');
+    });
+    await page.locator('.jp-Dialog .jp-mod-accept').click();
+    await expect(fact(page, 'pid')).not.toHaveText(before, { timeout: 60000 });
+    await expect(status(page)).toHaveAttribute('data-state', 'connected');
+    const after = await pidFromCell(page);
+    await expect(fact(page, 'pid')).toHaveText(after);
+  });
+
+  test('shows "No kernel" for a notebook without a kernel', async ({
+    page
+  }) => {
+    await page.notebook.createNew('nokernel.ipynb', { kernel: null });
+    await openSidebar(page);
+    await expect(status(page)).toHaveAttribute('data-state', 'no-kernel', {
+      timeout: 30000
+    });
+    await expect(status(page)).toContainText('No kernel');
+  });
+
+  test('follows the active notebook', async ({ page }) => {
+    await page.notebook.createNew('other.ipynb', { kernel: null });
+    await page.notebook.open(DEMO);
+    await openSidebar(page);
+    await expect(status(page)).toHaveAttribute('data-state', 'connected', {
+      timeout: 60000
+    });
+    await expect(page.locator('.jp-MemlensSidebar-notebook')).toContainText(
+      DEMO
+    );
+    await page.activity.activateTab('other.ipynb');
+    await expect(page.locator('.jp-MemlensSidebar-notebook')).toContainText(
+      'other.ipynb'
+    );
+    await expect(status(page)).toHaveAttribute('data-state', 'no-kernel');
+    await page.activity.activateTab(DEMO);
+    await expect(status(page)).toHaveAttribute('data-state', 'connected');
+  });
+});
