@@ -1,7 +1,7 @@
 import type { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
-import { sidebarPlugin } from './plugin';
+import { memlensPlugin } from './plugin';
 
-const plugins: JupyterFrontEndPlugin<unknown>[] = [sidebarPlugin];
+const plugins: JupyterFrontEndPlugin<unknown>[] = [memlensPlugin];
 
 export default plugins;

@@ -4,11 +4,17 @@ import {
   type JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
-import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import {
+  INotebookTracker,
+  NotebookActions,
+  type NotebookPanel
+} from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
+import { NotebookBadges } from './badges/notebookBadges';
 import { BOOTSTRAP_CODE } from './kernelSource.generated';
 import { MemlensService } from './service';
+import { readSettings, SettingsModel } from './settings';
 import { MemorySidebar } from './sidebar/panel';
 
 /** Command ids. */
@@ -19,11 +25,11 @@ export namespace CommandIDs {
 
 const PLUGIN_ID = 'jupyterlab-memlens:plugin';
 
-/** The Memory sidebar following the active notebook's kernel. */
-export const sidebarPlugin: JupyterFrontEndPlugin<void> = {
+/** The Memory sidebar and the per-cell badges, for every notebook's kernel. */
+export const memlensPlugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description:
-    "A Memory sidebar showing where the notebook kernel's memory went.",
+    "A Memory sidebar and per-cell badges showing where the notebook kernel's memory went.",
   autoStart: true,
   requires: [INotebookTracker],
   optional: [ICommandPalette, ISettingRegistry, ILayoutRestorer],
@@ -34,23 +40,26 @@ export const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     settingRegistry: ISettingRegistry | null,
     restorer: ILayoutRestorer | null
   ): void => {
-    const settings = { refreshAfterCell: true };
+    const settings = new SettingsModel();
     const service = new MemlensService({
       tracker,
       bootstrapCode: BOOTSTRAP_CODE,
-      timeoutMs: 30000
+      settings
     });
     const refreshActive = (): void => {
       void service.active?.refresh();
     };
+
     const sidebar = new MemorySidebar({
       onRefresh: refreshActive,
       onRetry: () => service.active?.reconnect(),
-      onShow: refreshActive
+      onShow: refreshActive,
+      onSelectCell: cellId => Private.showCell(tracker.currentWidget, cellId),
+      settings
     });
-    sidebar.setModel(service.active?.model ?? null);
+    sidebar.setConnection(service.active);
     service.activeChanged.connect((_, connection) => {
-      sidebar.setModel(connection?.model ?? null);
+      sidebar.setConnection(connection);
       if (sidebar.isVisible) {
         void connection?.refresh();
       }
@@ -58,15 +67,28 @@ export const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     app.shell.add(sidebar, 'right', { rank: 900, type: 'Memory' });
     restorer?.add(sidebar, sidebar.id);
 
+    // Badges live with each notebook panel, from its creation to its disposal.
+    app.docRegistry.addWidgetExtension('Notebook', {
+      createNew: (panel: NotebookPanel) =>
+        new NotebookBadges({
+          panel,
+          history: service.connectionFor(panel).history,
+          settings
+        })
+    });
+
     NotebookActions.executed.connect((_, { notebook }) => {
-      const active = service.active;
+      const connection = service.connectionForNotebook(notebook);
+      if (!connection) {
+        return;
+      }
+      void connection.pullCells();
       if (
-        settings.refreshAfterCell &&
+        settings.value.refreshAfterCell &&
         sidebar.isVisible &&
-        active &&
-        tracker.currentWidget?.content === notebook
+        connection === service.active
       ) {
-        void active.refresh();
+        void connection.refresh();
       }
     });
 
@@ -89,15 +111,28 @@ export const sidebarPlugin: JupyterFrontEndPlugin<void> = {
 
     if (settingRegistry) {
       void settingRegistry.load(PLUGIN_ID).then(loaded => {
-        const apply = (): void => {
-          settings.refreshAfterCell = loaded.get('refreshAfterCell')
-            .composite as boolean;
-          service.timeoutMs = loaded.get('requestTimeoutMs')
-            .composite as number;
-        };
-        apply();
-        loaded.changed.connect(apply);
+        settings.value = readSettings(loaded);
+        loaded.changed.connect(() => {
+          settings.value = readSettings(loaded);
+        });
       });
     }
   }
 };
+
+namespace Private {
+  /** Select a cell by id in the notebook and scroll it into view. */
+  export function showCell(panel: NotebookPanel | null, cellId: string): void {
+    if (!panel) {
+      return;
+    }
+    const notebook = panel.content;
+    const index = notebook.widgets.findIndex(cell => cell.model.id === cellId);
+    if (index < 0) {
+      return;
+    }
+    notebook.activeCellIndex = index;
+    notebook.deselectAll();
+    void notebook.scrollToItem(index, 'center');
+  }
+}

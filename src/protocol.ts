@@ -56,16 +56,80 @@ export interface IKernelInfo {
   memory: IMemorySnapshot;
 }
 
+/** How a cell's peak RSS was measured. */
+export type PeakMethod = 'exact' | 'sampled' | 'none';
+
+/** A Python allocation site, from tracemalloc (precise mode). */
+export interface IAllocationSite {
+  file: string;
+  line: number;
+  /** Bytes allocated there during the cell and still alive at its end. */
+  size: number;
+  count: number;
+}
+
+/** What tracemalloc saw during one cell (precise mode only). */
+export interface IPreciseReading {
+  /** Change in bytes traced by tracemalloc over the cell. */
+  python_delta: number;
+  /** Highest traced bytes during the cell, above the start. */
+  python_peak: number;
+  top: IAllocationSite[];
+}
+
+/** What one executed cell did to the kernel's memory. Sizes in bytes. */
+export interface ICellRecord {
+  /** Increases by one per record within a kernel process. */
+  seq: number;
+  cell_id: string | null;
+  execution_count: number | null;
+  /** The first line of the cell's source. */
+  preview: string;
+  /** Unix time in seconds. */
+  started: number;
+  duration_s: number;
+  success: boolean;
+  rss_before: number | null;
+  rss_after: number | null;
+  rss_peak: number | null;
+  peak_method: PeakMethod;
+  sample_interval_s: number | null;
+  /** Change in memory held by live Python objects. */
+  python_delta: number | null;
+  /** The rest of the RSS change: native allocations and other mappings. */
+  native_delta: number | null;
+  /** Change in memory the allocators hold free (fragmentation). */
+  allocator_free_delta: number | null;
+  /** Memory newly pinned by IPython's output cache. */
+  output_cache_delta: number | null;
+  precise: IPreciseReading | null;
+}
+
+/** The body of a `cells` reply. */
+export interface ICellsBody {
+  /** Records with seq above the request's `after`, oldest first. */
+  records: ICellRecord[];
+  last_seq: number;
+  /** Records up to this seq fell out of the kernel's bounded history. */
+  dropped_before: number;
+  /** Whether precise (tracemalloc) mode is on in the kernel. */
+  precise: boolean;
+}
+
 /** Arguments of each command. */
 export interface IRequestArgs {
   hello: Record<string, never>;
   snapshot: Record<string, never>;
+  cells: { after: number };
+  configure: { precise: boolean };
 }
 
 /** Reply body of each command. */
 export interface IReplyBodies {
   hello: IKernelInfo;
   snapshot: IMemorySnapshot;
+  cells: ICellsBody;
+  configure: { precise: boolean };
 }
 
 /** A command name. */
@@ -127,7 +191,12 @@ export class ProtocolError extends Error {
   }
 }
 
-const COMMANDS: ReadonlyArray<Command> = ['hello', 'snapshot'];
+const COMMANDS: ReadonlyArray<Command> = [
+  'hello',
+  'snapshot',
+  'cells',
+  'configure'
+];
 
 /** Whether a string names a known command. */
 export function isCommand(name: unknown): name is Command {
@@ -164,13 +233,14 @@ export function parseRequest(data: unknown): IRequest {
     );
   }
   const args = Private.object(obj.args, 'args');
+  Private.args(obj.command, args);
   return {
     v: PROTOCOL_VERSION,
     type: 'request',
     id,
     command: obj.command,
-    args: args as Record<string, never>
-  };
+    args
+  } as IRequest;
 }
 
 /** Check a reply from the kernel, including its body's shape. */
@@ -202,11 +272,7 @@ export function parseReply(data: unknown): Reply {
   }
   const body = Private.object(obj.body, 'body');
   const command = obj.command;
-  if (command === 'hello') {
-    Private.kernelInfo(body);
-  } else {
-    Private.snapshot(body, 'body');
-  }
+  Private.body(command, body);
   return {
     v: PROTOCOL_VERSION,
     type: 'reply',
@@ -215,6 +281,13 @@ export function parseReply(data: unknown): Reply {
     ok: true,
     body: body as unknown as IReplyBodies[typeof command]
   } as IOkReply;
+}
+
+/** Check one cell record (from a reply, or saved in a notebook's metadata). */
+export function parseCellRecord(value: unknown): ICellRecord {
+  const obj = Private.object(value, 'record');
+  Private.record(obj);
+  return obj as unknown as ICellRecord;
 }
 
 /** Check an event's envelope. */
@@ -314,6 +387,112 @@ namespace Private {
     }
     for (const key of ['rss', 'rss_peak', 'cgroup_current', 'cgroup_limit']) {
       bytes(obj[key], `${what}.${key}`);
+    }
+  }
+
+  export function args(command: Command, value: Obj): void {
+    if (command === 'cells') {
+      count(value.after, 'args.after');
+    } else if (command === 'configure') {
+      bool(value.precise, 'args.precise');
+    }
+  }
+
+  export function body(command: Command, value: Obj): void {
+    switch (command) {
+      case 'hello':
+        kernelInfo(value);
+        break;
+      case 'snapshot':
+        snapshot(value, 'body');
+        break;
+      case 'cells':
+        cells(value);
+        break;
+      case 'configure':
+        bool(value.precise, 'precise');
+        break;
+    }
+  }
+
+  function bool(value: unknown, what: string): void {
+    if (typeof value !== 'boolean') {
+      throw new ProtocolError('bad_request', `${what} must be a boolean`);
+    }
+  }
+
+  function finite(value: unknown, what: string): void {
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new ProtocolError('bad_request', `${what} must be a number`);
+    }
+  }
+
+  function integer(value: unknown, what: string, nullable: boolean): void {
+    if (nullable && value === null) {
+      return;
+    }
+    if (typeof value !== 'number' || !Number.isInteger(value)) {
+      throw new ProtocolError('bad_request', `${what} must be an integer`);
+    }
+  }
+
+  const PEAK_METHODS = ['exact', 'sampled', 'none'];
+
+  function cells(value: Obj): void {
+    count(value.last_seq, 'last_seq');
+    count(value.dropped_before, 'dropped_before');
+    bool(value.precise, 'precise');
+    if (!Array.isArray(value.records)) {
+      throw new ProtocolError('bad_request', 'records must be a list');
+    }
+    for (const item of value.records) {
+      record(object(item, 'record'));
+    }
+  }
+
+  export function record(rec: Obj): void {
+    count(rec.seq, 'record.seq');
+    if (rec.cell_id !== null) {
+      str(rec.cell_id, 'record.cell_id');
+    }
+    if (rec.execution_count !== null) {
+      count(rec.execution_count, 'record.execution_count');
+    }
+    str(rec.preview, 'record.preview');
+    finite(rec.started, 'record.started');
+    finite(rec.duration_s, 'record.duration_s');
+    bool(rec.success, 'record.success');
+    for (const key of ['rss_before', 'rss_after', 'rss_peak']) {
+      bytes(rec[key], `record.${key}`);
+    }
+    if (!PEAK_METHODS.includes(rec.peak_method as string)) {
+      throw new ProtocolError('bad_request', 'record.peak_method is not known');
+    }
+    if (rec.sample_interval_s !== null) {
+      finite(rec.sample_interval_s, 'record.sample_interval_s');
+    }
+    for (const key of [
+      'python_delta',
+      'native_delta',
+      'allocator_free_delta',
+      'output_cache_delta'
+    ]) {
+      integer(rec[key], `record.${key}`, true);
+    }
+    if (rec.precise !== null) {
+      const precise = object(rec.precise, 'record.precise');
+      integer(precise.python_delta, 'precise.python_delta', false);
+      integer(precise.python_peak, 'precise.python_peak', false);
+      if (!Array.isArray(precise.top)) {
+        throw new ProtocolError('bad_request', 'precise.top must be a list');
+      }
+      for (const item of precise.top) {
+        const site = object(item, 'site');
+        str(site.file, 'site.file');
+        count(site.line, 'site.line');
+        integer(site.size, 'site.size', false);
+        count(site.count, 'site.count');
+      }
     }
   }
 

@@ -1,8 +1,13 @@
-import type { NotebookPanel, INotebookTracker } from '@jupyterlab/notebook';
+import type {
+  INotebookTracker,
+  Notebook,
+  NotebookPanel
+} from '@jupyterlab/notebook';
 import type { IDisposable } from '@lumino/disposable';
 import { Signal, type ISignal } from '@lumino/signaling';
 
 import { NotebookConnection } from './handler/connection';
+import type { SettingsModel } from './settings';
 
 /**
  * One NotebookConnection per open notebook, and which one is active. The
@@ -12,14 +17,13 @@ export class MemlensService implements IDisposable {
   constructor(options: MemlensService.IOptions) {
     this._tracker = options.tracker;
     this._bootstrapCode = options.bootstrapCode;
-    this.timeoutMs = options.timeoutMs;
+    this._settings = options.settings;
+    this._precise = this._settings.value.precise;
     this._tracker.widgetAdded.connect(this._onAdded, this);
     this._tracker.currentChanged.connect(this._onCurrentChanged, this);
     this._tracker.forEach(panel => this._onAdded(this._tracker, panel));
+    this._settings.changed.connect(this._onSettingsChanged, this);
   }
-
-  /** How long connections wait for each reply; applies to new connections. */
-  timeoutMs: number;
 
   /** The active notebook's connection. */
   get active(): NotebookConnection | null {
@@ -32,9 +36,19 @@ export class MemlensService implements IDisposable {
     return this._activeChanged;
   }
 
-  /** The connection of the notebook panel holding this notebook widget. */
-  connectionFor(panel: NotebookPanel): NotebookConnection | null {
-    return this._connections.get(panel) ?? null;
+  /** The connection of a notebook panel, created on first use. */
+  connectionFor(panel: NotebookPanel): NotebookConnection {
+    return this._connections.get(panel) ?? this._create(panel);
+  }
+
+  /** The connection of the panel showing this notebook widget, if any. */
+  connectionForNotebook(notebook: Notebook): NotebookConnection | null {
+    for (const [panel, connection] of this._connections) {
+      if (panel.content === notebook) {
+        return connection;
+      }
+    }
+    return null;
   }
 
   get isDisposed(): boolean {
@@ -48,6 +62,7 @@ export class MemlensService implements IDisposable {
     this._isDisposed = true;
     this._tracker.widgetAdded.disconnect(this._onAdded, this);
     this._tracker.currentChanged.disconnect(this._onCurrentChanged, this);
+    this._settings.changed.disconnect(this._onSettingsChanged, this);
     for (const connection of this._connections.values()) {
       connection.dispose();
     }
@@ -56,14 +71,20 @@ export class MemlensService implements IDisposable {
   }
 
   private _onAdded(_: INotebookTracker, panel: NotebookPanel): void {
-    if (this._connections.has(panel)) {
-      return;
+    const connection = this.connectionFor(panel);
+    if (this._tracker.currentWidget === panel) {
+      this._activeChanged.emit(connection);
     }
+  }
+
+  private _create(panel: NotebookPanel): NotebookConnection {
+    const settings = this._settings.value;
     const connection = new NotebookConnection({
       sessionContext: panel.sessionContext,
       notebookName: panel.context.localPath,
       bootstrapCode: this._bootstrapCode,
-      timeoutMs: this.timeoutMs
+      timeoutMs: settings.requestTimeoutMs,
+      precise: settings.precise
     });
     this._connections.set(panel, connection);
     const onPathChanged = (): void =>
@@ -77,8 +98,17 @@ export class MemlensService implements IDisposable {
         this._activeChanged.emit(null);
       }
     });
-    if (this._tracker.currentWidget === panel) {
-      this._activeChanged.emit(connection);
+    return connection;
+  }
+
+  private _onSettingsChanged(): void {
+    const precise = this._settings.value.precise;
+    if (precise === this._precise) {
+      return;
+    }
+    this._precise = precise;
+    for (const connection of this._connections.values()) {
+      void connection.setPrecise(precise);
     }
   }
 
@@ -88,6 +118,8 @@ export class MemlensService implements IDisposable {
 
   private _tracker: INotebookTracker;
   private _bootstrapCode: string;
+  private _settings: SettingsModel;
+  private _precise: boolean;
   private _connections = new Map<NotebookPanel, NotebookConnection>();
   private _activeChanged = new Signal<this, NotebookConnection | null>(this);
   private _isDisposed = false;
@@ -98,6 +130,6 @@ export namespace MemlensService {
   export interface IOptions {
     tracker: INotebookTracker;
     bootstrapCode: string;
-    timeoutMs: number;
+    settings: SettingsModel;
   }
 }

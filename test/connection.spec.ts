@@ -2,7 +2,7 @@ import type { ISessionContext } from '@jupyterlab/apputils';
 
 import { NotebookConnection } from '../src/handler/connection';
 import { FakeKernel, FakeSessionContext, settle } from './fakeKernel';
-import { answering } from './replies';
+import { answering, cellRecord } from './replies';
 
 function connect(context: FakeSessionContext): NotebookConnection {
   return new NotebookConnection({
@@ -157,5 +157,57 @@ describe('NotebookConnection', () => {
     connection.dispose();
     expect(kernel.comms[0].closed).toBe(true);
     expect(connection.isDisposed).toBe(true);
+  });
+});
+
+describe('NotebookConnection cell history', () => {
+  it('fetches the kernel history on connect and new records after each pull', async () => {
+    const records = [cellRecord(1, 'a'), cellRecord(2, 'b')];
+    const kernel = new FakeKernel();
+    kernel.answer = answering(90, 1024, records);
+    const connection = connect(new FakeSessionContext(kernel));
+    await settle();
+    expect(connection.history.entries).toHaveLength(2);
+    records.push(cellRecord(3, 'a'));
+    await connection.pullCells();
+    expect(connection.history.latestFor('a')?.seq).toBe(3);
+    const cellsRequests = kernel.comms[0].sent.filter(
+      m => m.command === 'cells'
+    );
+    expect(cellsRequests.map(m => (m.args as { after: number }).after)).toEqual(
+      [0, 2]
+    );
+  });
+
+  it('starts a new history, marked, when the kernel restarts', async () => {
+    const kernel = new FakeKernel();
+    kernel.answer = answering(91, 1024, [cellRecord(1, 'a')]);
+    const context = new FakeSessionContext(kernel);
+    const connection = connect(context);
+    await settle();
+    context.setStatus('restarting');
+    kernel.answer = answering(92, 1024, [cellRecord(1, 'b')]);
+    context.setStatus('idle');
+    await settle();
+    expect(connection.history.entries.map(e => e.kind)).toEqual([
+      'record',
+      'restart',
+      'record'
+    ]);
+    expect(connection.history.pid).toBe(92);
+  });
+
+  it('turns precise mode on in the kernel when asked', async () => {
+    const kernel = new FakeKernel();
+    kernel.answer = answering(93);
+    const connection = connect(new FakeSessionContext(kernel));
+    await settle();
+    await connection.setPrecise(true);
+    await connection.pullCells();
+    const configure = kernel.comms[0].sent.filter(
+      m => m.command === 'configure'
+    );
+    expect(configure.map(m => m.args)).toEqual([{ precise: true }]);
+    expect(connection.history.precise).toBe(true);
   });
 });

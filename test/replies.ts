@@ -32,8 +32,25 @@ export function snapshotBody(rss: number): Record<string, unknown> {
   return { ...body, rss };
 }
 
-/** A kernel that answers hello and snapshot as the fixture does. */
-export function answering(pid: number, rss = 1024): Answer {
+/** A cell record like the fixture's, with this seq and cell id. */
+export function cellRecord(
+  seq: number,
+  cellId: string | null,
+  overrides: Record<string, unknown> = {}
+): Record<string, unknown> {
+  const body = example('cells reply').body as {
+    records: Record<string, unknown>[];
+  };
+  return { ...body.records[0], seq, cell_id: cellId, ...overrides };
+}
+
+/** A kernel that answers hello, snapshot, cells and configure. */
+export function answering(
+  pid: number,
+  rss = 1024,
+  records: Record<string, unknown>[] = []
+): Answer {
+  let precise = false;
   return request => {
     const base = {
       v: 1,
@@ -46,6 +63,23 @@ export function answering(pid: number, rss = 1024): Answer {
     }
     if (request.command === 'snapshot') {
       return { ...base, ok: true, body: snapshotBody(rss) };
+    }
+    const args = request.args as { after?: number; precise?: boolean };
+    if (request.command === 'cells') {
+      const after = args.after ?? 0;
+      const fresh = records.filter(r => (r.seq as number) > after);
+      const last = records.length
+        ? (records[records.length - 1].seq as number)
+        : 0;
+      return {
+        ...base,
+        ok: true,
+        body: { records: fresh, last_seq: last, dropped_before: 0, precise }
+      };
+    }
+    if (request.command === 'configure') {
+      precise = !!args.precise;
+      return { ...base, ok: true, body: { precise } };
     }
     return undefined;
   };

@@ -2,6 +2,7 @@ import type { ISessionContext } from '@jupyterlab/apputils';
 import type { Kernel } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
 
+import { CellHistoryModel } from '../models/cellHistory';
 import { KernelModel } from '../models/kernelModel';
 import { BootstrapError, MemlensSession, RequestError } from '../session';
 
@@ -27,7 +28,9 @@ export class NotebookConnection implements IDisposable {
     this._context = options.sessionContext;
     this._bootstrapCode = options.bootstrapCode;
     this._timeoutMs = options.timeoutMs;
+    this._precise = options.precise ?? false;
     this.model = new KernelModel({ notebookName: options.notebookName });
+    this.history = new CellHistoryModel();
     const ctx = this._context;
     ctx.sessionChanged.connect(this._reconcile, this);
     ctx.kernelChanged.connect(this._onKernelChanged, this);
@@ -39,6 +42,9 @@ export class NotebookConnection implements IDisposable {
 
   /** What the sidebar shows for this notebook. */
   readonly model: KernelModel;
+
+  /** The cells this notebook's kernel has run, with their readouts. */
+  readonly history: CellHistoryModel;
 
   get isDisposed(): boolean {
     return this._isDisposed;
@@ -66,6 +72,34 @@ export class NotebookConnection implements IDisposable {
     return this._refreshing;
   }
 
+  /** Fetch the records of cells run since the last fetch; overlapping calls are merged. */
+  pullCells(): Promise<void> {
+    if (this._pulling) {
+      this._pullAgain = true;
+      return this._pulling;
+    }
+    this._pulling = this._pullLoop().finally(() => {
+      this._pulling = null;
+    });
+    return this._pulling;
+  }
+
+  /** Turn precise (tracemalloc) mode on or off in the kernel. */
+  async setPrecise(precise: boolean): Promise<void> {
+    this._precise = precise;
+    const session = this.session;
+    if (!session) {
+      return;
+    }
+    try {
+      await session.request('configure', { precise });
+    } catch (error) {
+      if (!(error instanceof RequestError)) {
+        this.model.update({ message: String(error) });
+      }
+    }
+  }
+
   /** Drop the session and connect again (the sidebar's retry action). */
   reconnect(): void {
     this._retries = 0;
@@ -86,6 +120,7 @@ export class NotebookConnection implements IDisposable {
     ctx.statusChanged.disconnect(this._reconcile, this);
     ctx.connectionStatusChanged.disconnect(this._reconcile, this);
     this.model.dispose();
+    this.history.dispose();
   }
 
   private async _refreshLoop(): Promise<void> {
@@ -108,6 +143,28 @@ export class NotebookConnection implements IDisposable {
         }
       }
     } while (this._refreshAgain);
+  }
+
+  private async _pullLoop(): Promise<void> {
+    do {
+      this._pullAgain = false;
+      const session = this.session;
+      if (!session) {
+        return;
+      }
+      try {
+        const body = await session.request('cells', {
+          after: this.history.lastSeq
+        });
+        if (session === this._session) {
+          this.history.add(body.records, body.precise);
+        }
+      } catch (error) {
+        if (!(error instanceof RequestError)) {
+          this.model.update({ message: String(error) });
+        }
+      }
+    } while (this._pullAgain);
   }
 
   private _onKernelChanged(): void {
@@ -189,10 +246,14 @@ export class NotebookConnection implements IDisposable {
       this._session = session;
       session.closed.connect(this._onSessionClosed, this);
       const info = await session.start();
+      if (this._precise) {
+        await session.request('configure', { precise: true });
+      }
       if (generation !== this._generation) {
         return;
       }
       this._retries = 0;
+      this.history.follow(info.pid);
       this.model.update({
         state: 'connected',
         kernelName,
@@ -200,6 +261,8 @@ export class NotebookConnection implements IDisposable {
         info,
         snapshot: info.memory
       });
+      // A reloaded page or reopened notebook gets the kernel's history back.
+      void this.pullCells();
     } catch (error) {
       if (generation !== this._generation) {
         return;
@@ -274,6 +337,9 @@ export class NotebookConnection implements IDisposable {
   private _retries = 0;
   private _refreshing: Promise<void> | null = null;
   private _refreshAgain = false;
+  private _pulling: Promise<void> | null = null;
+  private _pullAgain = false;
+  private _precise: boolean;
   private _isDisposed = false;
 }
 
@@ -285,5 +351,7 @@ export namespace NotebookConnection {
     bootstrapCode: string;
     /** How long to wait for each reply from the kernel. */
     timeoutMs: number;
+    /** Start the kernel in precise (tracemalloc) mode. */
+    precise?: boolean;
   }
 }

@@ -4,7 +4,10 @@ import type { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { memlensIcon } from '../icons';
+import type { NotebookConnection } from '../handler/connection';
 import type { KernelModel } from '../models/kernelModel';
+import type { SettingsModel } from '../settings';
+import { CellsSection } from './cellsSection';
 import { KernelSection } from './kernelSection';
 
 /**
@@ -44,13 +47,20 @@ export class MemorySidebar extends Panel {
 
     this._onShow = options.onShow;
     this._kernel = new KernelSection({ onRetry: options.onRetry });
+    this._cells = new CellsSection({
+      onSelect: options.onSelectCell,
+      settings: options.settings
+    });
     this.addWidget(header);
     this.addWidget(this._kernel);
+    this.addWidget(this._cells);
   }
 
-  /** The active notebook's model; null when no notebook is active. */
-  setModel(model: KernelModel | null): void {
+  /** Show the active notebook's connection; null when no notebook is active. */
+  setConnection(connection: NotebookConnection | null): void {
+    const model = connection?.model ?? null;
     this._kernel.model = model;
+    this._cells.model = connection?.history ?? null;
     this._model?.changed.disconnect(this._showName, this);
     this._model = model;
     model?.changed.connect(this._showName, this);
@@ -76,6 +86,7 @@ export class MemorySidebar extends Panel {
 
   private _model: KernelModel | null = null;
   private _kernel: KernelSection;
+  private _cells: CellsSection;
   private _onShow: () => void;
   private _notebookLabel: HTMLSpanElement;
 }
@@ -89,5 +100,8 @@ export namespace MemorySidebar {
     onRetry: () => void;
     /** The sidebar became visible: readings may be stale. */
     onShow: () => void;
+    /** Show the cell with this id in the active notebook. */
+    onSelectCell: (cellId: string) => void;
+    settings: SettingsModel;
   }
 }

@@ -1,0 +1,78 @@
+import type { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { Signal, type ISignal } from '@lumino/signaling';
+
+/** How byte counts are written: binary (MiB, 1024²) or decimal (MB, 1000²). */
+export type Units = 'binary' | 'decimal';
+
+/** The user's memlens settings (schema/plugin.json). */
+export interface IMemlensSettings {
+  showBadges: boolean;
+  /** A badge turns amber when the cell's RSS change or peak passes this (MiB). */
+  warnThresholdMiB: number;
+  /** ...and red past this (MiB). */
+  alertThresholdMiB: number;
+  units: Units;
+  /** Keep each cell's last readout in the notebook file (cell metadata `memlens`). */
+  persistInNotebook: boolean;
+  /** Run tracemalloc for each cell (slows code down while on). */
+  precise: boolean;
+  refreshAfterCell: boolean;
+  requestTimeoutMs: number;
+}
+
+/** The schema's defaults, used until the registry has loaded. */
+export const DEFAULT_SETTINGS: IMemlensSettings = {
+  showBadges: true,
+  warnThresholdMiB: 100,
+  alertThresholdMiB: 1024,
+  units: 'binary',
+  persistInNotebook: false,
+  precise: false,
+  refreshAfterCell: true,
+  requestTimeoutMs: 30000
+};
+
+/** Read the composite settings, keeping defaults for anything missing or mistyped. */
+export function readSettings(
+  settings: ISettingRegistry.ISettings
+): IMemlensSettings {
+  const read = <K extends keyof IMemlensSettings>(
+    key: K
+  ): IMemlensSettings[K] => {
+    const value = settings.get(key).composite;
+    return typeof value === typeof DEFAULT_SETTINGS[key]
+      ? (value as IMemlensSettings[K])
+      : DEFAULT_SETTINGS[key];
+  };
+  const units = read('units');
+  return {
+    showBadges: read('showBadges'),
+    warnThresholdMiB: read('warnThresholdMiB'),
+    alertThresholdMiB: read('alertThresholdMiB'),
+    units: units === 'decimal' ? 'decimal' : 'binary',
+    persistInNotebook: read('persistInNotebook'),
+    precise: read('precise'),
+    refreshAfterCell: read('refreshAfterCell'),
+    requestTimeoutMs: read('requestTimeoutMs')
+  };
+}
+
+/** The current settings and a signal when they change; only the plugin sets them. */
+export class SettingsModel {
+  /** Emitted after every change. */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get value(): IMemlensSettings {
+    return this._value;
+  }
+
+  set value(value: IMemlensSettings) {
+    this._value = value;
+    this._changed.emit();
+  }
+
+  private _value: IMemlensSettings = DEFAULT_SETTINGS;
+  private _changed = new Signal<this, void>(this);
+}
