@@ -89,6 +89,7 @@ export const memlensPlugin: JupyterFrontEndPlugin<void> = {
         connection === service.active
       ) {
         void connection.refresh();
+        sidebar.variables.refreshIfVisible();
       }
     });
 

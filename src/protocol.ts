@@ -116,12 +116,91 @@ export interface ICellsBody {
   precise: boolean;
 }
 
+/**
+ * One step from a variable into its contents. The kernel follows steps; it
+ * never evaluates text from the frontend.
+ */
+export type PathStep =
+  | { kind: 'name'; value: string }
+  | { kind: 'attr'; value: string }
+  | { kind: 'index'; index: number }
+  | { kind: 'key'; index: number }
+  | { kind: 'column'; index: number };
+
+/** Sizes of one object, in bytes. */
+export interface ISizes {
+  /** Python type, qualified outside builtins, e.g. `numpy.ndarray`. */
+  type: string;
+  /** `(1000, 3)`, `len 4`, or null. */
+  shape: string | null;
+  /** What `sys.getsizeof` says; null when it raised. */
+  getsizeof: number | null;
+  /** Bytes reachable from the object. */
+  deep: number;
+  /** Bytes that deleting it would free. */
+  retained: number;
+  /** The walk hit its time or memory budget: the sizes are lower bounds. */
+  partial: boolean;
+  /** Oddities met on the way, e.g. `sizeof_raised`, `budget`. */
+  flags: string[];
+  expandable: boolean;
+}
+
+/** A user variable and its sizes. */
+export interface IVariableRow extends ISizes {
+  name: string;
+}
+
+/** A part of an expanded object: an item, an entry, an attribute, a column. */
+export interface IChildRow extends ISizes {
+  /** How to show it, e.g. `[3]`, `'apple'`, `.weights`. */
+  label: string;
+  step: PathStep;
+}
+
+/** What the walker cost. */
+export interface IWalkStats {
+  elapsed_ms: number;
+  objects: number;
+  walker_peak_bytes: number;
+  /** The walk stopped at its memory cap. */
+  capped: boolean;
+}
+
+/** The body of a `variables` reply. */
+export interface IVariablesBody {
+  rows: IVariableRow[];
+  /** IPython's output cache as a row of its own; null outside IPython. */
+  output_cache: IVariableRow | null;
+  partial: boolean;
+  stats: IWalkStats;
+}
+
+/** The body of an `expand` reply: one page of an object's parts. */
+export interface IExpandBody {
+  path: PathStep[];
+  offset: number;
+  total: number;
+  partial: boolean;
+  children: IChildRow[];
+}
+
+/** Largest page an `expand` request may ask for. */
+export const MAX_EXPAND_LIMIT = 1000;
+
 /** Arguments of each command. */
 export interface IRequestArgs {
   hello: Record<string, never>;
   snapshot: Record<string, never>;
   cells: { after: number };
   configure: { precise: boolean };
+  variables: { budget_ms: number; complete: string[] };
+  expand: {
+    path: PathStep[];
+    offset: number;
+    limit: number;
+    budget_ms: number;
+  };
 }
 
 /** Reply body of each command. */
@@ -130,6 +209,8 @@ export interface IReplyBodies {
   snapshot: IMemorySnapshot;
   cells: ICellsBody;
   configure: { precise: boolean };
+  variables: IVariablesBody;
+  expand: IExpandBody;
 }
 
 /** A command name. */
@@ -195,7 +276,9 @@ const COMMANDS: ReadonlyArray<Command> = [
   'hello',
   'snapshot',
   'cells',
-  'configure'
+  'configure',
+  'variables',
+  'expand'
 ];
 
 /** Whether a string names a known command. */
@@ -395,6 +478,109 @@ namespace Private {
       count(value.after, 'args.after');
     } else if (command === 'configure') {
       bool(value.precise, 'args.precise');
+    } else if (command === 'variables') {
+      positive(value.budget_ms, 'args.budget_ms');
+      if (!Array.isArray(value.complete)) {
+        throw new ProtocolError('bad_request', 'args.complete must be a list');
+      }
+      value.complete.forEach(name => str(name, 'args.complete[]'));
+    } else if (command === 'expand') {
+      path(value.path, true);
+      count(value.offset, 'args.offset');
+      positive(value.limit, 'args.limit');
+      if ((value.limit as number) > MAX_EXPAND_LIMIT) {
+        throw new ProtocolError(
+          'bad_request',
+          `args.limit must be at most ${MAX_EXPAND_LIMIT}`
+        );
+      }
+      positive(value.budget_ms, 'args.budget_ms');
+    }
+  }
+
+  function positive(value: unknown, what: string): void {
+    count(value, what);
+    if (value === 0) {
+      throw new ProtocolError('bad_request', `${what} must be positive`);
+    }
+  }
+
+  const STEP_KINDS = ['name', 'attr', 'index', 'key', 'column'];
+
+  function path(value: unknown, fromName: boolean): void {
+    if (!Array.isArray(value) || (fromName && value.length === 0)) {
+      throw new ProtocolError('bad_request', 'path must be a non-empty list');
+    }
+    value.forEach((item, position) => {
+      const step = object(item, 'step');
+      if (!STEP_KINDS.includes(step.kind as string)) {
+        throw new ProtocolError('bad_request', 'step.kind is not known');
+      }
+      if (fromName && (position === 0) !== (step.kind === 'name')) {
+        throw new ProtocolError(
+          'bad_request',
+          'a path starts with a name, and only there'
+        );
+      }
+      if (step.kind === 'name' || step.kind === 'attr') {
+        str(step.value, 'step.value');
+      } else {
+        count(step.index, 'step.index');
+      }
+    });
+  }
+
+  function sizes(obj: Obj, what: string): void {
+    str(obj.type, `${what}.type`);
+    if (obj.shape !== null) {
+      str(obj.shape, `${what}.shape`);
+    }
+    bytes(obj.getsizeof, `${what}.getsizeof`);
+    count(obj.deep, `${what}.deep`);
+    count(obj.retained, `${what}.retained`);
+    bool(obj.partial, `${what}.partial`);
+    bool(obj.expandable, `${what}.expandable`);
+    if (!Array.isArray(obj.flags)) {
+      throw new ProtocolError('bad_request', `${what}.flags must be a list`);
+    }
+    obj.flags.forEach(flag => str(flag, `${what}.flags[]`));
+  }
+
+  function variableRow(value: unknown): void {
+    const row = object(value, 'row');
+    str(row.name, 'row.name');
+    sizes(row, 'row');
+  }
+
+  function variables(value: Obj): void {
+    if (!Array.isArray(value.rows)) {
+      throw new ProtocolError('bad_request', 'rows must be a list');
+    }
+    value.rows.forEach(variableRow);
+    if (value.output_cache !== null) {
+      variableRow(value.output_cache);
+    }
+    bool(value.partial, 'partial');
+    const stats = object(value.stats, 'stats');
+    finite(stats.elapsed_ms, 'stats.elapsed_ms');
+    count(stats.objects, 'stats.objects');
+    count(stats.walker_peak_bytes, 'stats.walker_peak_bytes');
+    bool(stats.capped, 'stats.capped');
+  }
+
+  function expand(value: Obj): void {
+    path(value.path, true);
+    count(value.offset, 'offset');
+    count(value.total, 'total');
+    bool(value.partial, 'partial');
+    if (!Array.isArray(value.children)) {
+      throw new ProtocolError('bad_request', 'children must be a list');
+    }
+    for (const item of value.children) {
+      const child = object(item, 'child');
+      str(child.label, 'child.label');
+      path([child.step], false);
+      sizes(child, 'child');
     }
   }
 
@@ -411,6 +597,12 @@ namespace Private {
         break;
       case 'configure':
         bool(value.precise, 'precise');
+        break;
+      case 'variables':
+        variables(value);
+        break;
+      case 'expand':
+        expand(value);
         break;
     }
   }

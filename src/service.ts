@@ -84,7 +84,8 @@ export class MemlensService implements IDisposable {
       notebookName: panel.context.localPath,
       bootstrapCode: this._bootstrapCode,
       timeoutMs: settings.requestTimeoutMs,
-      precise: settings.precise
+      precise: settings.precise,
+      variablesBudgetMs: settings.variablesBudgetMs
     });
     this._connections.set(panel, connection);
     const onPathChanged = (): void =>
@@ -102,6 +103,9 @@ export class MemlensService implements IDisposable {
   }
 
   private _onSettingsChanged(): void {
+    for (const connection of this._connections.values()) {
+      connection.variables.budgetMs = this._settings.value.variablesBudgetMs;
+    }
     const precise = this._settings.value.precise;
     if (precise === this._precise) {
       return;

@@ -18,6 +18,8 @@ export interface IMemlensSettings {
   precise: boolean;
   refreshAfterCell: boolean;
   requestTimeoutMs: number;
+  /** Time budget of one sizing of all variables (ms). */
+  variablesBudgetMs: number;
 }
 
 /** The schema's defaults, used until the registry has loaded. */
@@ -29,7 +31,8 @@ export const DEFAULT_SETTINGS: IMemlensSettings = {
   persistInNotebook: false,
   precise: false,
   refreshAfterCell: true,
-  requestTimeoutMs: 30000
+  requestTimeoutMs: 30000,
+  variablesBudgetMs: 300
 };
 
 /** Read the composite settings, keeping defaults for anything missing or mistyped. */
@@ -53,7 +56,8 @@ export function readSettings(
     persistInNotebook: read('persistInNotebook'),
     precise: read('precise'),
     refreshAfterCell: read('refreshAfterCell'),
-    requestTimeoutMs: read('requestTimeoutMs')
+    requestTimeoutMs: read('requestTimeoutMs'),
+    variablesBudgetMs: read('variablesBudgetMs')
   };
 }
 

@@ -5,6 +5,7 @@ import type { IDisposable } from '@lumino/disposable';
 import { CellHistoryModel } from '../models/cellHistory';
 import { KernelModel } from '../models/kernelModel';
 import { BootstrapError, MemlensSession, RequestError } from '../session';
+import { VariablesFetcher } from './variables';
 
 /** Kernel statuses during which the kernel cannot hold a comm. */
 const TRANSIENT = new Set<Kernel.Status>([
@@ -31,6 +32,10 @@ export class NotebookConnection implements IDisposable {
     this._precise = options.precise ?? false;
     this.model = new KernelModel({ notebookName: options.notebookName });
     this.history = new CellHistoryModel();
+    this.variables = new VariablesFetcher({
+      session: () => this.session,
+      budgetMs: options.variablesBudgetMs ?? 300
+    });
     const ctx = this._context;
     ctx.sessionChanged.connect(this._reconcile, this);
     ctx.kernelChanged.connect(this._onKernelChanged, this);
@@ -45,6 +50,9 @@ export class NotebookConnection implements IDisposable {
 
   /** The cells this notebook's kernel has run, with their readouts. */
   readonly history: CellHistoryModel;
+
+  /** Variable sizes of this notebook's kernel. */
+  readonly variables: VariablesFetcher;
 
   get isDisposed(): boolean {
     return this._isDisposed;
@@ -121,6 +129,7 @@ export class NotebookConnection implements IDisposable {
     ctx.connectionStatusChanged.disconnect(this._reconcile, this);
     this.model.dispose();
     this.history.dispose();
+    this.variables.dispose();
   }
 
   private async _refreshLoop(): Promise<void> {
@@ -253,6 +262,9 @@ export class NotebookConnection implements IDisposable {
         return;
       }
       this._retries = 0;
+      if (info.pid !== this.history.pid) {
+        this.variables.reset();
+      }
       this.history.follow(info.pid);
       this.model.update({
         state: 'connected',
@@ -353,5 +365,7 @@ export namespace NotebookConnection {
     timeoutMs: number;
     /** Start the kernel in precise (tracemalloc) mode. */
     precise?: boolean;
+    /** Time budget of a variables refresh, in ms. */
+    variablesBudgetMs?: number;
   }
 }

@@ -52,18 +52,15 @@ export class CellsSection extends Widget {
     if (!this.isVisible) {
       return;
     }
-    const heading = document.createElement('h3');
-    heading.className = 'jp-MemlensCells-heading';
-    heading.textContent = 'Cells';
     const entries = this._model?.entries ?? [];
     if (entries.length === 0) {
       const empty = document.createElement('p');
       empty.className = 'jp-MemlensCells-empty';
       empty.textContent = 'Run a cell to see what it did to memory.';
-      this.node.replaceChildren(heading, empty);
+      this.node.replaceChildren(empty);
       return;
     }
-    this.node.replaceChildren(heading, this._table(entries));
+    this.node.replaceChildren(this._table(entries));
   }
 
   private _table(entries: ReadonlyArray<HistoryEntry>): HTMLTableElement {

@@ -4,6 +4,7 @@ import type { Message } from '@lumino/messaging';
 import { formatBytes, formatClock } from '../format';
 import type { ConnectionState, KernelModel } from '../models/kernelModel';
 import type { IProbe } from '../protocol';
+import type { SettingsModel, Units } from '../settings';
 
 const STATE_LABELS: Record<ConnectionState, string> = {
   'no-kernel': 'No kernel',
@@ -23,6 +24,8 @@ export class KernelSection extends Widget {
     super();
     this.addClass('jp-MemlensKernel');
     this._onRetry = options.onRetry;
+    this._settings = options.settings;
+    this._settings.changed.connect(this._onChanged, this);
     this.node.setAttribute('aria-label', 'Kernel memory');
   }
 
@@ -43,6 +46,7 @@ export class KernelSection extends Widget {
 
   dispose(): void {
     this._model?.changed.disconnect(this._onChanged, this);
+    this._settings.changed.disconnect(this._onChanged, this);
     this._model = null;
     super.dispose();
   }
@@ -55,7 +59,9 @@ export class KernelSection extends Widget {
     if (!this.isVisible) {
       return;
     }
-    this.node.replaceChildren(...Private.render(this._model, this._onRetry));
+    this.node.replaceChildren(
+      ...Private.render(this._model, this._onRetry, this._settings.value.units)
+    );
   }
 
   private _onChanged(): void {
@@ -64,6 +70,7 @@ export class KernelSection extends Widget {
 
   private _model: KernelModel | null = null;
   private _onRetry: () => void;
+  private _settings: SettingsModel;
 }
 
 /** KernelSection's options. */
@@ -71,14 +78,17 @@ export namespace KernelSection {
   export interface IOptions {
     /** Called when the user asks to connect again after an error. */
     onRetry: () => void;
+    settings: SettingsModel;
   }
 }
 
 namespace Private {
   export function render(
     model: KernelModel | null,
-    onRetry: () => void
+    onRetry: () => void,
+    units: Units
   ): HTMLElement[] {
+    const bytes = (n: number | null): string => formatBytes(n, units);
     if (!model) {
       return [
         status(
@@ -103,17 +113,17 @@ namespace Private {
     }
     const snapshot = model.snapshot ?? info.memory;
     const rows: Array<[string, string, string]> = [
-      ['rss', 'RSS now', formatBytes(snapshot.rss)],
-      ['peak', 'Peak RSS (process)', formatBytes(snapshot.rss_peak)]
+      ['rss', 'RSS now', bytes(snapshot.rss)],
+      ['peak', 'Peak RSS (process)', bytes(snapshot.rss_peak)]
     ];
     if (snapshot.cgroup_limit !== null || snapshot.cgroup_current !== null) {
       rows.push([
         'cgroup',
         'Container memory',
-        `${formatBytes(snapshot.cgroup_current)} of ${
+        `${bytes(snapshot.cgroup_current)} of ${
           snapshot.cgroup_limit === null
             ? 'no limit'
-            : formatBytes(snapshot.cgroup_limit)
+            : bytes(snapshot.cgroup_limit)
         }`
       ]);
     }

@@ -1,20 +1,21 @@
-import { Toolbar, ToolbarButton } from '@jupyterlab/apputils';
-import { refreshIcon } from '@jupyterlab/ui-components';
+import { ToolbarButton } from '@jupyterlab/apputils';
+import { refreshIcon, SidePanel } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
-import { Panel, Widget } from '@lumino/widgets';
+import { Widget } from '@lumino/widgets';
 
-import { memlensIcon } from '../icons';
 import type { NotebookConnection } from '../handler/connection';
+import { memlensIcon } from '../icons';
 import type { KernelModel } from '../models/kernelModel';
 import type { SettingsModel } from '../settings';
 import { CellsSection } from './cellsSection';
 import { KernelSection } from './kernelSection';
+import { VariablesSection } from './variables/section';
 
 /**
  * The Memory sidebar: a header naming the notebook it follows, and one
- * section per concern (only Kernel so far).
+ * collapsible section per concern. Sections render only while expanded.
  */
-export class MemorySidebar extends Panel {
+export class MemorySidebar extends SidePanel {
   constructor(options: MemorySidebar.IOptions) {
     super();
     this.id = 'jp-memlens-sidebar';
@@ -30,12 +31,9 @@ export class MemorySidebar extends Panel {
     this._notebookLabel = document.createElement('span');
     this._notebookLabel.className = 'jp-MemlensSidebar-notebook';
     heading.node.append(title, this._notebookLabel);
+    this.header.addWidget(heading);
 
-    const header = new Toolbar();
-    header.addClass('jp-MemlensSidebar-header');
-    header.addItem('heading', heading);
-    header.addItem('spacer', Toolbar.createSpacerItem());
-    header.addItem(
+    this.toolbar.addItem(
       'refresh',
       new ToolbarButton({
         icon: refreshIcon,
@@ -46,14 +44,26 @@ export class MemorySidebar extends Panel {
     );
 
     this._onShow = options.onShow;
-    this._kernel = new KernelSection({ onRetry: options.onRetry });
+    this._kernel = new KernelSection({
+      onRetry: options.onRetry,
+      settings: options.settings
+    });
+    this._kernel.title.label = 'Kernel';
     this._cells = new CellsSection({
       onSelect: options.onSelectCell,
       settings: options.settings
     });
-    this.addWidget(header);
+    this._cells.title.label = 'Cells';
+    this._variables = new VariablesSection({ settings: options.settings });
+    this._variables.title.label = 'Variables';
     this.addWidget(this._kernel);
     this.addWidget(this._cells);
+    this.addWidget(this._variables);
+  }
+
+  /** The Variables section, which refreshes itself only while visible. */
+  get variables(): VariablesSection {
+    return this._variables;
   }
 
   /** Show the active notebook's connection; null when no notebook is active. */
@@ -61,6 +71,7 @@ export class MemorySidebar extends Panel {
     const model = connection?.model ?? null;
     this._kernel.model = model;
     this._cells.model = connection?.history ?? null;
+    this._variables.fetcher = connection?.variables ?? null;
     this._model?.changed.disconnect(this._showName, this);
     this._model = model;
     model?.changed.connect(this._showName, this);
@@ -72,6 +83,11 @@ export class MemorySidebar extends Panel {
     super.dispose();
   }
 
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._onShow();
+  }
+
   /** The notebook's file name, its path in the tooltip. */
   private _showName(): void {
     const path = this._model?.notebookName ?? '';
@@ -79,16 +95,12 @@ export class MemorySidebar extends Panel {
     this._notebookLabel.title = path;
   }
 
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this._onShow();
-  }
-
   private _model: KernelModel | null = null;
   private _kernel: KernelSection;
   private _cells: CellsSection;
-  private _onShow: () => void;
+  private _variables: VariablesSection;
   private _notebookLabel: HTMLSpanElement;
+  private _onShow: () => void;
 }
 
 /** MemorySidebar's options. */

@@ -1,38 +1,13 @@
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
-import type { ConsoleMessage, Page } from '@playwright/test';
-import * as path from 'path';
 
-const DEMO = 'memory_puzzles.ipynb';
-const DEMO_SOURCE = path.resolve(__dirname, '..', '..', 'examples', DEMO);
-
-/** Console errors seen while a test runs; every test asserts there are none. */
-function collectConsoleErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (message: ConsoleMessage) => {
-    if (message.type() === 'error') {
-      errors.push(message.text());
-    }
-  });
-  page.on('pageerror', error => errors.push(String(error)));
-  return errors;
-}
-
-async function openSidebar(page: IJupyterLabPageFixture): Promise<void> {
-  await page.evaluate(async () => {
-    await window.jupyterapp.commands.execute('memlens:open-sidebar');
-  });
-  await expect(page.locator('#jp-memlens-sidebar')).toBeVisible();
-}
-
-function status(page: IJupyterLabPageFixture) {
-  return page.locator('#jp-memlens-sidebar .jp-MemlensKernel-status');
-}
-
-function fact(page: IJupyterLabPageFixture, key: string) {
-  return page.locator(
-    `#jp-memlens-sidebar .jp-MemlensKernel-value[data-key="${key}"]`
-  );
-}
+import {
+  collectConsoleErrors,
+  DEMO,
+  DEMO_SOURCE,
+  fact,
+  openSidebar,
+  status
+} from './helpers';
 
 /** The kernel's pid, asked of the kernel itself in a cell of the notebook. */
 async function pidFromCell(page: IJupyterLabPageFixture): Promise<string> {

@@ -1,0 +1,134 @@
+import { expect, galata, test } from '@jupyterlab/galata';
+
+import {
+  badge,
+  collectConsoleErrors,
+  DEMO,
+  DEMO_SOURCE,
+  mib,
+  openSidebar,
+  waitConnected
+} from './helpers';
+
+// Restarts go through Galata's kernel route otherwise (see sidebar.spec.ts).
+test.use({ kernels: null });
+
+const BADGE_TEXT =
+  /^RSS (±0 B|[+-][\d.]+ (B|KiB|MiB|GiB)) · peak \+[\d.]+ (B|KiB|MiB|GiB) · [\d.]+ (µs|ms|s)$/;
+
+test.describe('Per-cell badges', () => {
+  let errors: string[] = [];
+
+  test.beforeEach(async ({ page, tmpPath }) => {
+    errors = collectConsoleErrors(page);
+    await page.contents.uploadFile(DEMO_SOURCE, `${tmpPath}/${DEMO}`);
+  });
+
+  test.afterEach(() => {
+    expect(errors).toEqual([]);
+  });
+
+  test('show each cell its RSS change and exact peak, and come back after a reload', async ({
+    page
+  }) => {
+    await page.notebook.open(DEMO);
+    await openSidebar(page);
+    await waitConnected(page);
+    for (const index of [1, 3, 5]) {
+      await page.notebook.runCell(index, true);
+    }
+    // The script version reads ~190 MiB of lines and drops most of them.
+    const text = (await badge(page, 5).innerText()).trim();
+    expect(text).toMatch(BADGE_TEXT);
+    const peak = mib(text.split(' · ')[1]);
+    expect(peak).toBeGreaterThan(100);
+    await expect(badge(page, 5)).toHaveAttribute('title', /exact \(VmHWM/);
+    await expect(badge(page, 1)).toHaveText(BADGE_TEXT);
+    // A markdown cell never gets a badge.
+    await expect(badge(page, 2)).toHaveCount(0);
+
+    // The Cells section lists the history, newest first; a click selects the cell.
+    const rows = page.locator('.jp-MemlensCells-row');
+    await expect(rows).toHaveCount(3);
+    await expect(rows.first()).toContainText('lines = errors = None');
+    await rows.last().click();
+    expect(
+      await page.evaluate(
+        () =>
+          (
+            window.jupyterapp.shell.currentWidget as unknown as {
+              content: { activeCellIndex: number };
+            }
+          ).content.activeCellIndex
+      )
+    ).toBe(1);
+
+    await page.notebook.save();
+    await page.reload();
+    await page.notebook.open(DEMO);
+    await expect(badge(page, 5)).toHaveText(text, { timeout: 60000 });
+    await expect(badge(page, 1)).toHaveText(BADGE_TEXT);
+  });
+
+  test('a restart starts a new history, marked as such', async ({ page }) => {
+    await page.notebook.open(DEMO);
+    await openSidebar(page);
+    await waitConnected(page);
+    await page.notebook.runCell(1, true);
+    await expect(page.locator('.jp-MemlensCells-row')).toHaveCount(1);
+    await page.evaluate(() => {
+      void window.jupyterapp.commands.execute('notebook:restart-kernel');
+    });
+    await page.locator('.jp-Dialog .jp-mod-accept').click();
+    await waitConnected(page);
+    await page.notebook.runCell(1, true);
+    await expect(page.locator('.jp-MemlensCells-row')).toHaveCount(2);
+    await expect(page.locator('.jp-MemlensCells-restart')).toHaveCount(1);
+  });
+});
+
+test.describe('Readouts kept in the notebook file', () => {
+  test.use({
+    kernels: null,
+    mockSettings: {
+      ...galata.DEFAULT_SETTINGS,
+      'jupyterlab-memlens:plugin': { persistInNotebook: true }
+    }
+  });
+
+  test('are saved in cell metadata and shown when reopened without a kernel', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectConsoleErrors(page);
+    await page.contents.uploadFile(DEMO_SOURCE, `${tmpPath}/${DEMO}`);
+    await page.notebook.open(DEMO);
+    await openSidebar(page);
+    await waitConnected(page);
+    await page.notebook.runCell(1, true);
+    await expect(badge(page, 1)).toHaveText(BADGE_TEXT);
+    const text = await badge(page, 1).innerText();
+    await page.notebook.save();
+    await page.notebook.close();
+
+    const response = await page.request.get(
+      `/api/contents/${tmpPath}/${DEMO}?content=1`
+    );
+    const model = (await response.json()) as {
+      content: {
+        cells: Array<{ metadata: Record<string, { rss_after?: unknown }> }>;
+      };
+    };
+    expect(typeof model.content.cells[1].metadata.memlens?.rss_after).toBe(
+      'number'
+    );
+
+    await page.contents.renameFile(
+      `${tmpPath}/${DEMO}`,
+      `${tmpPath}/reopened.ipynb`
+    );
+    await page.notebook.open('reopened.ipynb', { noKernel: true });
+    await expect(badge(page, 1)).toHaveText(text.trim());
+    expect(errors).toEqual([]);
+  });
+});

@@ -1,0 +1,71 @@
+import { expect, type IJupyterLabPageFixture } from '@jupyterlab/galata';
+import type { ConsoleMessage, Page } from '@playwright/test';
+import * as path from 'path';
+
+export const DEMO = 'memory_puzzles.ipynb';
+export const DEMO_SOURCE = path.resolve(
+  __dirname,
+  '..',
+  '..',
+  'examples',
+  DEMO
+);
+
+/** Console errors seen while a test runs; tests assert there are none. */
+export function collectConsoleErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message: ConsoleMessage) => {
+    if (message.type() === 'error') {
+      errors.push(message.text());
+    }
+  });
+  page.on('pageerror', error => errors.push(String(error)));
+  return errors;
+}
+
+export async function openSidebar(page: IJupyterLabPageFixture): Promise<void> {
+  await page.evaluate(async () => {
+    await window.jupyterapp.commands.execute('memlens:open-sidebar');
+  });
+  await expect(page.locator('#jp-memlens-sidebar')).toBeVisible();
+}
+
+export function status(page: IJupyterLabPageFixture) {
+  return page.locator('#jp-memlens-sidebar .jp-MemlensKernel-status');
+}
+
+export function fact(page: IJupyterLabPageFixture, key: string) {
+  return page.locator(
+    `#jp-memlens-sidebar .jp-MemlensKernel-value[data-key="${key}"]`
+  );
+}
+
+export async function waitConnected(
+  page: IJupyterLabPageFixture
+): Promise<void> {
+  await expect(status(page)).toHaveAttribute('data-state', 'connected', {
+    timeout: 60000
+  });
+}
+
+/** The badge under the cell at this index. */
+export function badge(page: IJupyterLabPageFixture, index: number) {
+  return page.locator(
+    `.jp-Notebook .jp-Cell:nth-child(${index + 1}) .jp-MemlensBadge`
+  );
+}
+
+/** Parse `+12.3 MiB` (or KiB/GiB/B) into MiB. */
+export function mib(text: string): number {
+  const match = /([+-]?[\d.]+) (B|KiB|MiB|GiB)/.exec(text);
+  if (!match) {
+    throw new Error(`no size in ${JSON.stringify(text)}`);
+  }
+  const scale: Record<string, number> = {
+    B: 1 / 1024 / 1024,
+    KiB: 1 / 1024,
+    MiB: 1,
+    GiB: 1024
+  };
+  return parseFloat(match[1]) * scale[match[2]];
+}
