@@ -3,15 +3,50 @@
 The kernel side of the JupyterLab extension ``jupyterlab-memlens``. Importing this
 package is cheap and imports nothing outside the standard library: the comm is
 registered by :func:`memlens.comm.register`, which the frontend's bootstrap calls.
+
+Without JupyterLab, ``%load_ext memlens`` records every cell in any IPython frontend and
+prints a readout after each; :func:`cell_records` returns what was recorded.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._version import __version__
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "cell_records", "load_ipython_extension", "unload_ipython_extension"]
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
     """Where JupyterLab finds the prebuilt frontend of this package."""
     return [{"src": "labextension", "dest": "jupyterlab-memlens"}]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext memlens``: record each cell and print a one-line readout after it."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext memlens``: stop printing readouts."""
+    from .magics import unload_ipython_extension as unload
+
+    unload(ipython)
+
+
+def cell_records() -> list[dict[str, Any]]:
+    """Every recorded cell of this kernel, oldest first, as plain dicts.
+
+    Keys as in the JupyterLab frontend's records (see :mod:`memlens.recorder` for what
+    each number means): ``seq``, ``cell_id``, ``execution_count``, ``preview``,
+    ``started``, ``duration_s``, ``success``, ``rss_before``, ``rss_after``, ``rss_peak``
+    (bytes), ``peak_method``, ``sample_interval_s``, ``python_delta``, ``native_delta``,
+    ``allocator_free_delta``, ``output_cache_delta`` (bytes) and ``precise``. Empty until
+    ``%load_ext memlens`` or the JupyterLab frontend turned recording on.
+    """
+    from .recorder import current
+
+    active = current()
+    return [] if active is None else active.records()

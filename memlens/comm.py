@@ -29,7 +29,7 @@ import sys
 import threading
 from typing import Any, Callable
 
-from . import probes, protocol
+from . import probes, protocol, recorder
 from ._version import __version__
 
 log = logging.getLogger("memlens")
@@ -91,11 +91,25 @@ def _snapshot(args: dict[str, Any]) -> protocol.MemorySnapshot:
     return probes.snapshot()
 
 
+def _cells(args: dict[str, Any]) -> protocol.CellsBody:
+    active = recorder.current()
+    return recorder.empty_cells_body() if active is None else active.cells(int(args["after"]))
+
+
+def _configure(args: dict[str, Any]) -> protocol.ConfigureBody:
+    active = recorder.current()
+    if active is None:
+        return {"precise": False}
+    return {"precise": active.set_precise(args["precise"])}
+
+
 Handler = Callable[[dict[str, Any]], protocol.ReplyBody]
 
 HANDLERS: dict[protocol.Command, Handler] = {
     "hello": _hello,
     "snapshot": _snapshot,
+    "cells": _cells,
+    "configure": _configure,
 }
 
 
@@ -187,6 +201,13 @@ def open_comm_count() -> int:
 # -- registration -------------------------------------------------------------------------
 
 
+def _current_shell() -> Any:
+    """The running IPython shell, or None (a kernel has imported IPython already;
+    without it there is no shell to find, and IPython is not imported here)."""
+    get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
+    return get_ipython() if callable(get_ipython) else None
+
+
 def _comm_manager(shell: Any) -> Any:
     """The comm manager that receives this kernel's comm messages.
 
@@ -194,10 +215,6 @@ def _comm_manager(shell: Any) -> Any:
     ipykernel 7 and recent 6.x it is also what ``comm.get_comm_manager()`` returns);
     the ``comm`` package's manager is the fallback where the shell has no kernel.
     """
-    if shell is None:
-        # A kernel has imported IPython already; without it there is no shell to find.
-        get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
-        shell = get_ipython() if callable(get_ipython) else None
     manager = getattr(getattr(shell, "kernel", None), "comm_manager", None)
     if manager is not None:
         return manager
@@ -209,8 +226,17 @@ def _comm_manager(shell: Any) -> Any:
 
 
 def register(shell: Any = None) -> None:
-    """Register the ``memlens`` comm target with the kernel of ``shell`` (default: current).
+    """Register the ``memlens`` comm target with the kernel of ``shell`` (default: current)
+    and install the cell recorder on the shell, so that ``cells`` has records to serve.
 
-    Registering again replaces the target with the same handler, so it is harmless.
+    Registering again replaces the target with the same handler and finds the recorder
+    installed, so it is harmless.
     """
+    if shell is None:
+        shell = _current_shell()
     _comm_manager(shell).register_target(protocol.COMM_TARGET, _on_open)
+    if shell is not None and hasattr(shell, "events"):
+        try:
+            recorder.install(shell)
+        except Exception:  # the comm still serves hello and snapshot
+            log.exception("memlens could not install its cell recorder")

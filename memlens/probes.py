@@ -3,6 +3,12 @@
 Sizes are in bytes. Each reading takes the cheapest exact source the platform has
 (``/proc`` on Linux) and falls back to psutil when it is importable, then to the
 standard library, then to None. Standard library only; psutil is optional.
+
+The readings a cell recorder takes around every cell are cheap: /proc/self/status is
+kept open and re-read with ``pread`` (~8 µs), a VmHWM reset is one ``write`` (~1 µs),
+glibc's ``mallinfo2()`` one ctypes call (~1 µs). pymalloc's statistics
+(:func:`pymalloc_stats`) walk every pool, tens of µs for a small heap and more for a
+large one, so callers read them only when something moved.
 """
 
 from __future__ import annotations
@@ -10,10 +16,12 @@ from __future__ import annotations
 import functools
 import os
 import platform
+import re
 import sys
+import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from .protocol import MemorySnapshot, Probe
 
@@ -21,7 +29,13 @@ if TYPE_CHECKING:
     import ctypes
 
 PROC_STATUS = "/proc/self/status"
+PROC_STATM = "/proc/self/statm"
 CLEAR_REFS = "/proc/self/clear_refs"
+
+try:
+    _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+except (AttributeError, ValueError, OSError):
+    _PAGE_SIZE = 4096
 
 # A cgroup v1 limit at or above this means "no limit" (the kernel reports
 # PAGE_COUNTER_MAX pages, 9223372036854771712 bytes on x86-64).
@@ -43,6 +57,130 @@ def _proc_status() -> dict[str, int]:
     except (OSError, ValueError):
         return {}
     return sizes
+
+
+class _GilHoldingCalls:
+    """libc's ``pread`` and ``write`` called without releasing the GIL.
+
+    ``os.pread`` and ``os.write`` release the GIL around the system call. In a kernel, a
+    cell's hooks run just when other threads (iopub, the shell channel) are busy with the
+    cell's messages, so each release can hand the GIL away for a context switch or more:
+    hundreds of µs for calls that take a few. A /proc read does not block, so holding the
+    GIL through it is harmless. Falls back to ``os`` where ctypes or libc is missing.
+    """
+
+    def __init__(self) -> None:
+        self._pread: Any = None
+        self._write: Any = None
+        self._buffer: Any = None
+        self._string_at: Any = None
+        self._lock = threading.Lock()
+        try:
+            import ctypes
+
+            libc = ctypes.PyDLL(None)  # a PyDLL keeps the GIL during calls
+            pread, write = libc.pread, libc.write
+        except (ImportError, OSError, AttributeError, TypeError):
+            return
+        pread.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_long]
+        pread.restype = ctypes.c_ssize_t
+        write.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]
+        write.restype = ctypes.c_ssize_t
+        self._pread, self._write = pread, write
+        self._buffer = ctypes.create_string_buffer(8192)
+        self._string_at = ctypes.string_at
+
+    def pread(self, fd: int, size: int) -> bytes:
+        if self._pread is None or size > 8192:
+            return os.pread(fd, size, 0)
+        with self._lock:  # one shared buffer
+            count = self._pread(fd, self._buffer, size, 0)
+            if count < 0:
+                raise OSError(f"pread of fd {fd} failed")
+            data: bytes = self._string_at(self._buffer, count)
+            return data
+
+    def write(self, fd: int, data: bytes) -> None:
+        if self._write is None:
+            os.write(fd, data)
+        elif self._write(fd, data, len(data)) < 0:
+            raise OSError(f"write to fd {fd} failed")
+
+
+_calls = _GilHoldingCalls()
+
+
+class _ProcFile:
+    """A file of ``/proc/self`` kept open, so a reading is one ``pread`` (or ``write``).
+
+    ``/proc/self`` names the process that opened the file, so the descriptor is reopened
+    when the process id changes (a forked child must not read its parent). Opened with
+    close-on-exec, as Python opens every file.
+    """
+
+    def __init__(self, path: str, flags: int) -> None:
+        self._path = path
+        self._flags = flags
+        self._fd = -1
+        self._pid = -1
+        self.broken = False
+        """Set once opening, reading or writing failed: the file is not used again."""
+
+    def fd(self) -> int:
+        """The open descriptor; -1 where the file cannot be opened."""
+        pid = os.getpid()
+        if self._pid != pid:
+            self._pid = pid  # a descriptor inherited over fork is not ours to close
+            try:
+                self._fd = os.open(self._path, self._flags)
+            except OSError:
+                self._fd = -1
+                self.broken = True
+        return self._fd
+
+    def read(self, size: int = 4096) -> bytes:
+        """The file's text from its start; b"" where it cannot be read."""
+        if self.broken:
+            return b""
+        fd = self.fd()
+        if fd < 0:
+            return b""
+        try:
+            return _calls.pread(fd, size)
+        except OSError:
+            self.broken = True
+            return b""
+
+    def write(self, data: bytes) -> bool:
+        """Write ``data``; False (and never again) where that fails."""
+        if self.broken:
+            return False
+        fd = self.fd()
+        if fd < 0:
+            return False
+        try:
+            _calls.write(fd, data)
+        except OSError:
+            self.broken = True
+            return False
+        return True
+
+
+_status = _ProcFile(PROC_STATUS, os.O_RDONLY)
+_statm = _ProcFile(PROC_STATM, os.O_RDONLY)
+_clear_refs = _ProcFile(CLEAR_REFS, os.O_WRONLY)
+
+
+def _kib_field(text: bytes, name: bytes) -> int | None:
+    """The value of a ``Name:   1234 kB`` line of /proc/self/status, in bytes."""
+    start = text.find(name)
+    if start < 0:
+        return None
+    end = text.find(b" kB", start)
+    try:
+        return int(text[start + len(name) : end]) * 1024
+    except ValueError:
+        return None
 
 
 @functools.lru_cache(maxsize=1)
@@ -75,14 +213,146 @@ def _rusage_peak() -> int | None:
     return int(peak) if sys.platform == "darwin" else int(peak) * 1024
 
 
+class _LifetimePeak:
+    """The highest RSS this process has had, kept by memlens across VmHWM resets.
+
+    Resetting VmHWM (:func:`read_and_reset_hwm`) forgets the process's peak, so every
+    VmHWM reading is folded in here first; the kernel's own counter and this maximum
+    together give the true peak since the process started.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def fold(self, size: int | None) -> None:
+        if size is not None and size > self.value:
+            with self._lock:
+                if size > self.value:
+                    self.value = size
+
+
+_lifetime_peak = _LifetimePeak()
+_hwm_lock = threading.Lock()
+"""Held from a VmHWM reading to its reset, so no other thread's peak falls in between."""
+
+
+def rss_and_hwm() -> tuple[int | None, int | None]:
+    """``(VmRSS, VmHWM)`` in bytes from one read of /proc/self/status (~8 µs).
+
+    VmHWM is the highest RSS since the process started or since memlens last reset it
+    (see :func:`read_and_reset_hwm`); it is folded into the lifetime peak. Where there is
+    no /proc, RSS comes from psutil (if importable) and VmHWM is None.
+    """
+    text = _status.read()
+    if not text:
+        return _psutil_rss(), None
+    hwm = _kib_field(text, b"VmHWM:")
+    _lifetime_peak.fold(hwm)
+    return _kib_field(text, b"VmRSS:"), hwm
+
+
+def read_and_reset_hwm() -> tuple[int | None, int | None, bool]:
+    """``(VmRSS, VmHWM, reset)``: read both, then reset VmHWM to the current RSS.
+
+    The reset writes ``5`` to /proc/self/clear_refs (Linux >= 4.0, ~1 µs), so that the
+    next VmHWM reading is the exact peak since now. ``reset`` is False where that is not
+    possible; the VmHWM read here is folded into the lifetime peak first, so
+    :func:`rss_peak` stays the process's true peak.
+    """
+    with _hwm_lock:
+        current, hwm = rss_and_hwm()
+        reset = hwm is not None and _clear_refs.write(b"5")
+    return current, hwm, reset
+
+
+def exact_peak_possible() -> bool:
+    """Whether VmHWM can be read and reset here (False once a reset has failed)."""
+    return not _clear_refs.broken and not _status.broken and _status.read() != b""
+
+
+def statm_rss() -> int | None:
+    """Resident set size from /proc/self/statm (~1.5 µs; what a sampler polls), in bytes."""
+    text = _statm.read(256)
+    if not text:
+        return _psutil_rss()
+    try:
+        return int(text.split()[1]) * _PAGE_SIZE
+    except (IndexError, ValueError):
+        return None
+
+
 def rss() -> int | None:
     """Resident set size now, in bytes; None where it cannot be read."""
-    return _proc_status().get("VmRSS", None) or _psutil_rss()
+    return rss_and_hwm()[0]
 
 
 def rss_peak() -> int | None:
-    """Highest resident set size so far (VmHWM), in bytes; None where it cannot be read."""
-    return _proc_status().get("VmHWM", None) or _rusage_peak()
+    """Highest resident set size since the process started, in bytes; None if unknown.
+
+    VmHWM, or the highest VmHWM memlens saw before resetting it for a per-cell peak;
+    ``getrusage`` where there is no /proc.
+    """
+    _, hwm = rss_and_hwm()
+    if hwm is None:
+        return _rusage_peak()
+    return max(hwm, _lifetime_peak.value)
+
+
+class PeakSampler:
+    """The sampled peak where there is no exact one: a daemon thread polls RSS.
+
+    Used only where VmHWM cannot be reset. The thread polls every ``interval`` seconds
+    while :meth:`start` is in effect and sleeps otherwise. It needs the GIL to run, so it
+    misses peaks shorter than the interval and peaks inside long C calls that hold the
+    GIL: a sampled peak is a lower bound.
+    """
+
+    def __init__(self, interval: float = 0.01, read: Callable[[], int | None] = statm_rss):
+        self.interval = interval
+        self._read = read
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._running = 0
+        self._highest: int | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Begin (or keep) polling; calls nest with :meth:`stop`."""
+        with self._lock:
+            self._running += 1
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._loop, name="memlens-peak-sampler", daemon=True
+                )
+                self._thread.start()
+            self._wake.notify_all()
+
+    def stop(self) -> None:
+        """Undo one :meth:`start`; the thread sleeps when none is left."""
+        with self._lock:
+            self._running = max(0, self._running - 1)
+
+    def take(self) -> int | None:
+        """The highest RSS polled since the last take, in bytes; None if none was polled."""
+        with self._lock:
+            highest, self._highest = self._highest, None
+        return highest
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                while not self._running:
+                    self._wake.wait()
+            try:
+                size = self._read()
+            except Exception:
+                size = None
+            if size is not None:
+                with self._lock:
+                    if self._highest is None or size > self._highest:
+                        self._highest = size
+            time.sleep(self.interval)
 
 
 # -- cgroup -------------------------------------------------------------------------------
@@ -294,7 +564,7 @@ def _mallinfo2() -> Any:
     class Mallinfo2(ctypes.Structure):
         _fields_ = [(name, ctypes.c_size_t) for name in _MALLINFO2_FIELDS]
 
-    function = libc.mallinfo2
+    function = ctypes.PyDLL(None).mallinfo2  # keeps the GIL: see _GilHoldingCalls
     function.restype = Mallinfo2
     function.argtypes = []
     return function
@@ -313,6 +583,149 @@ def allocator_stats() -> AllocatorStats | None:
         mmapped=info.hblkhd,
         releasable=info.keepcost,
     )
+
+
+def heap_counters() -> tuple[int, int] | None:
+    """glibc malloc's ``(in use, held free)`` in bytes, from one ``mallinfo2()`` call.
+
+    In use is ``uordblks + hblkhd``: chunks handed out from the heaps plus chunks mmapped
+    on their own (large blocks, e.g. the buffers of big bytes objects or arrays). Held
+    free is ``fordblks``: free chunks the allocator keeps, which RSS may still count.
+    None without glibc 2.33+. Costs ~1 µs plus a walk over the free lists.
+    """
+    function = _mallinfo2()
+    if function is None:
+        return None
+    info = function()
+    return info.uordblks + info.hblkhd, info.fordblks
+
+
+# -- pymalloc -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PymallocStats:
+    """CPython's small-object allocator (pymalloc), in bytes, from its debug statistics.
+
+    pymalloc serves objects of up to 512 bytes from 16 KiB pools carved out of arenas it
+    maps from the OS itself (not through malloc, so glibc's counters never see them).
+    """
+
+    allocated: int
+    """Bytes in blocks handed out: small objects alive now."""
+    available: int
+    """Bytes in free blocks of pools that are in use (fragmentation inside pools)."""
+    free_pools: int
+    """Bytes in pools no block is used of, inside arenas pymalloc keeps."""
+    arenas: int
+    """Bytes of all arenas pymalloc holds (allocated + free + overheads)."""
+
+    @property
+    def free(self) -> int:
+        """Bytes pymalloc holds free: free blocks in used pools plus unused pools."""
+        return self.available + self.free_pools
+
+
+_STAT_LINE = re.compile(r"^(.*?)\s*=\s*([\d,]+)\s*$")
+
+
+def parse_pymalloc_stats(text: str) -> PymallocStats | None:
+    """Read :class:`PymallocStats` from the text ``_PyObject_DebugMallocStats`` writes.
+
+    The format is not a stable interface, so this reads only the lines it knows (``# bytes
+    in allocated blocks``, ``# bytes in available blocks``, ``N unused pools * S bytes``,
+    ``N arenas * S bytes/arena``) and returns None unless it found the first three.
+    """
+    values: dict[str, int] = {}
+    for line in text.splitlines():
+        match = _STAT_LINE.match(line)
+        if match is None:
+            continue
+        label = " ".join(match.group(1).split())
+        try:
+            number = int(match.group(2).replace(",", ""))
+        except ValueError:
+            continue
+        if label == "# bytes in allocated blocks":
+            values["allocated"] = number
+        elif label == "# bytes in available blocks":
+            values["available"] = number
+        elif label.endswith(" bytes") and "unused pools *" in label:
+            values["free_pools"] = number
+        elif label.endswith(" bytes/arena") and "arenas *" in label:
+            values["arenas"] = number
+    if not {"allocated", "available", "free_pools"} <= values.keys():
+        return None
+    return PymallocStats(
+        allocated=values["allocated"],
+        available=values["available"],
+        free_pools=values["free_pools"],
+        arenas=values.get("arenas", 0),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _debug_malloc_stats() -> Callable[[], bytes] | None:
+    """A function returning what ``_PyObject_DebugMallocStats`` writes, or None.
+
+    The statistics go to a ``FILE*`` from libc's ``open_memstream`` (an in-memory buffer):
+    never to stderr, which a kernel forwards into the user's cell. ``sys._debugmallocstats``
+    is never used, for that reason. Called through ``ctypes.pythonapi``, so the GIL is held
+    while pymalloc's pools are walked.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.PyDLL(None)  # keeps the GIL: see _GilHoldingCalls
+        open_memstream = libc.open_memstream
+        fclose = libc.fclose
+        free = libc.free
+        stats = ctypes.pythonapi._PyObject_DebugMallocStats
+    except (ImportError, OSError, AttributeError, TypeError):
+        return None
+    open_memstream.restype = ctypes.c_void_p
+    open_memstream.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t)]
+    fclose.argtypes = [ctypes.c_void_p]
+    fclose.restype = ctypes.c_int
+    free.argtypes = [ctypes.c_void_p]
+    free.restype = None
+    stats.argtypes = [ctypes.c_void_p]
+    stats.restype = ctypes.c_int
+
+    def read() -> bytes:
+        buffer = ctypes.c_void_p()
+        size = ctypes.c_size_t()
+        stream = open_memstream(ctypes.byref(buffer), ctypes.byref(size))
+        if not stream:
+            return b""
+        written = 0
+        try:
+            written = stats(stream)
+        finally:
+            fclose(stream)  # flushes: buffer and size are final only now
+            text = ctypes.string_at(buffer.value, size.value) if buffer.value else b""
+            free(buffer)
+        return text if written else b""
+
+    return read
+
+
+def pymalloc_stats() -> PymallocStats | None:
+    """pymalloc's bytes in use and held free; None where they cannot be read quietly.
+
+    Walks every pool of every arena and formats a report: tens of µs for a small heap,
+    some hundreds for a heap of gigabytes of small objects, so recorders read it only when
+    a cell moved memory. None without pymalloc (e.g. ``PYTHONMALLOC=malloc``, or a build
+    using another allocator), without ``open_memstream``, or if the format is not known.
+    """
+    read = _debug_malloc_stats()
+    if read is None:
+        return None
+    try:
+        text = read()
+    except Exception:
+        return None
+    return parse_pymalloc_stats(text.decode("ascii", "replace"))
 
 
 # -- what this kernel supports ------------------------------------------------------------
@@ -379,6 +792,15 @@ def _cgroup_probe() -> Probe:
     return _probe("cgroup", True, f"cgroup v{files.version} {usage} + {limit}", files.directory)
 
 
+def _pymalloc_probe() -> Probe:
+    method = "_PyObject_DebugMallocStats into open_memstream"
+    if _debug_malloc_stats() is None:
+        return _probe("pymalloc", False, method, "no _PyObject_DebugMallocStats or open_memstream")
+    if pymalloc_stats() is None:
+        return _probe("pymalloc", False, method, "pymalloc is not in use or its report is unknown")
+    return _probe("pymalloc", True, method, f"Python {platform.python_version()}")
+
+
 def _tracemalloc_probe() -> Probe:
     import tracemalloc
 
@@ -400,18 +822,21 @@ def probe_report() -> list[Probe]:
         _psutil_probe(),
         _cgroup_probe(),
         _tracemalloc_probe(),
+        _pymalloc_probe(),
     ]
 
 
 def snapshot() -> MemorySnapshot:
-    """Process memory now: RSS, its peak so far and the cgroup's use and limit, in bytes."""
+    """Process memory now: RSS, its peak since the process started (see :func:`rss_peak`)
+    and the cgroup's use and limit, in bytes."""
     now = time.time()
-    status = _proc_status()
+    current_rss, hwm = rss_and_hwm()
+    peak = _rusage_peak() if hwm is None else max(hwm, _lifetime_peak.value)
     current, limit = cgroup_memory()
     return {
         "time": now,
-        "rss": status.get("VmRSS", None) or _psutil_rss(),
-        "rss_peak": status.get("VmHWM", None) or _rusage_peak(),
+        "rss": current_rss,
+        "rss_peak": peak,
         "cgroup_current": current,
         "cgroup_limit": limit,
     }

@@ -26,8 +26,9 @@ MAX_ECHO_LENGTH = 64
 """Longest command name an error reply echoes back; longer ones are replaced by null."""
 
 ErrorCode = Literal["bad_request", "protocol_mismatch", "unknown_command", "internal"]
-Command = Literal["hello", "snapshot"]
+Command = Literal["hello", "snapshot", "cells", "configure"]
 Source = Literal["installed", "injected"]
+PeakMethod = Literal["exact", "sampled", "none"]
 
 ERROR_CODES: tuple[ErrorCode, ...] = (
     "bad_request",
@@ -35,7 +36,8 @@ ERROR_CODES: tuple[ErrorCode, ...] = (
     "unknown_command",
     "internal",
 )
-COMMANDS: tuple[Command, ...] = ("hello", "snapshot")
+COMMANDS: tuple[Command, ...] = ("hello", "snapshot", "cells", "configure")
+PEAK_METHODS: tuple[PeakMethod, ...] = ("exact", "sampled", "none")
 
 
 class OpenData(TypedDict):
@@ -95,7 +97,77 @@ class KernelInfo(TypedDict):
     memory: MemorySnapshot
 
 
-ReplyBody = Union[KernelInfo, MemorySnapshot]
+class AllocationSite(TypedDict):
+    """A source line that allocated memory during a cell (precise mode, tracemalloc)."""
+
+    file: str
+    line: int
+    size: int
+    """Bytes allocated there during the cell and still alive at its end."""
+    count: int
+    """Memory blocks those bytes are in."""
+
+
+class PreciseReading(TypedDict):
+    """What tracemalloc saw during one cell (precise mode only; see memlens.recorder)."""
+
+    python_delta: int
+    """Bytes of Python allocations made during the cell and alive at its end."""
+    python_peak: int
+    """The highest that total was during the cell."""
+    top: list[AllocationSite]
+    """At most five sites, largest first."""
+
+
+class CellRecord(TypedDict):
+    """What one executed cell did to the kernel's memory: sizes in bytes.
+
+    The meaning of each number is documented in :mod:`memlens.recorder`.
+    """
+
+    seq: int
+    """1, 2, 3, ... per kernel process."""
+    cell_id: str | None
+    """The frontend's cell id (JupyterLab sends it as ``cellId`` metadata)."""
+    execution_count: int | None
+    preview: str
+    """The first non-empty line of the cell's source, at most 80 characters."""
+    started: float
+    """Unix time in seconds."""
+    duration_s: float
+    success: bool
+    rss_before: int | None
+    rss_after: int | None
+    rss_peak: int | None
+    peak_method: PeakMethod
+    sample_interval_s: float | None
+    python_delta: int | None
+    native_delta: int | None
+    allocator_free_delta: int | None
+    output_cache_delta: int | None
+    precise: PreciseReading | None
+
+
+class CellsBody(TypedDict):
+    """The body of a ``cells`` reply."""
+
+    records: list[CellRecord]
+    """The kept records with ``seq`` above the request's ``after``, oldest first."""
+    last_seq: int
+    """The ``seq`` of the newest record (0 if none)."""
+    dropped_before: int
+    """Records with ``seq`` up to this fell out of the bounded history (0 if none did)."""
+    precise: bool
+    """Whether precise (tracemalloc) mode is on."""
+
+
+class ConfigureBody(TypedDict):
+    """The body of a ``configure`` reply: the kernel's settings after the change."""
+
+    precise: bool
+
+
+ReplyBody = Union[KernelInfo, MemorySnapshot, CellsBody, ConfigureBody]
 
 
 class ErrorInfo(TypedDict):
@@ -170,6 +242,7 @@ def parse_request(data: object) -> Request:
     if command not in COMMANDS:
         raise ProtocolError("unknown_command", f"unknown command '{_clip(command)}'")
     args = _object(obj.get("args"), "args")
+    _args(command, args)
     return {
         "v": PROTOCOL_VERSION,
         "type": "request",
@@ -208,8 +281,12 @@ def validate_reply(data: object) -> Reply:
     body = _object(obj.get("body"), "body")
     if command == "hello":
         _kernel_info(body)
-    else:
+    elif command == "snapshot":
         _snapshot(body, "body")
+    elif command == "cells":
+        _cells(body)
+    else:
+        _bool(body.get("precise"), "precise")
     return {
         "v": PROTOCOL_VERSION,
         "type": "reply",
@@ -407,3 +484,84 @@ def _kernel_info(body: dict[str, Any]) -> None:
         if not isinstance(p.get("available"), bool):
             raise ProtocolError("bad_request", "probe.available must be a boolean")
     _snapshot(body.get("memory"), "memory")
+
+
+def _args(command: str, args: dict[str, Any]) -> None:
+    if command == "cells":
+        _count(args.get("after"), "args.after")
+    elif command == "configure":
+        _bool(args.get("precise"), "args.precise")
+
+
+def _bool(value: object, what: str) -> None:
+    if not isinstance(value, bool):
+        raise ProtocolError("bad_request", f"{what} must be a boolean")
+
+
+def _finite(value: object, what: str) -> None:
+    if not _is_finite(value):
+        raise ProtocolError("bad_request", f"{what} must be a number")
+
+
+def _integer(value: object, what: str) -> None:
+    """An integral number, negative allowed."""
+    if isinstance(value, float):
+        ok = math.isfinite(value) and value.is_integer()
+    else:
+        ok = _is_number(value)
+    if not ok:
+        raise ProtocolError("bad_request", f"{what} must be an integer")
+
+
+def _nullable(check: Any, value: object, what: str) -> None:
+    if value is not None:
+        check(value, what)
+
+
+_RECORD_BYTES = ("rss_before", "rss_after", "rss_peak")
+_RECORD_DELTAS = ("python_delta", "native_delta", "allocator_free_delta", "output_cache_delta")
+
+
+def validate_record(value: object) -> CellRecord:
+    """Check one cell record: every key present, each of its type; raise ProtocolError."""
+    record = _object(value, "record")
+    _count(record.get("seq"), "record.seq")
+    _nullable(_str, record.get("cell_id", _MISSING), "record.cell_id")
+    _nullable(_count, record.get("execution_count", _MISSING), "record.execution_count")
+    _str(record.get("preview"), "record.preview")
+    _finite(record.get("started"), "record.started")
+    _finite(record.get("duration_s"), "record.duration_s")
+    _bool(record.get("success"), "record.success")
+    for key in _RECORD_BYTES:
+        _nullable(_count, record.get(key, _MISSING), f"record.{key}")
+    if record.get("peak_method") not in PEAK_METHODS:
+        raise ProtocolError("bad_request", "record.peak_method is not known")
+    _nullable(_finite, record.get("sample_interval_s", _MISSING), "record.sample_interval_s")
+    for key in _RECORD_DELTAS:
+        _nullable(_integer, record.get(key, _MISSING), f"record.{key}")
+    precise = record.get("precise", _MISSING)
+    if precise is not None:
+        reading = _object(precise, "record.precise")
+        _integer(reading.get("python_delta"), "precise.python_delta")
+        _integer(reading.get("python_peak"), "precise.python_peak")
+        top = reading.get("top")
+        if not isinstance(top, list):
+            raise ProtocolError("bad_request", "precise.top must be a list")
+        for item in top:
+            site = _object(item, "site")
+            _str(site.get("file"), "site.file")
+            _count(site.get("line"), "site.line")
+            _integer(site.get("size"), "site.size")
+            _count(site.get("count"), "site.count")
+    return cast(CellRecord, record)
+
+
+def _cells(body: dict[str, Any]) -> None:
+    _count(body.get("last_seq"), "last_seq")
+    _count(body.get("dropped_before"), "dropped_before")
+    _bool(body.get("precise"), "precise")
+    records = body.get("records")
+    if not isinstance(records, list):
+        raise ProtocolError("bad_request", "records must be a list")
+    for record in records:
+        validate_record(record)

@@ -84,10 +84,10 @@ describe('badge readout', () => {
     });
     const tip = badgeTooltip(r, 'binary');
     expect(tip).toContain('Execution 7');
-    expect(tip).toContain('live Python objects   +10.0 MiB');
-    expect(tip).toContain('native / other        -1.0 MiB');
-    expect(tip).toContain('fragmentation)   +3.0 MiB');
-    expect(tip).toContain('output cache (Out, _)   ±0 B');
+    expect(tip).toContain('(live Python objects and malloc)   +10.0 MiB');
+    expect(tip).toContain('untouched pages)   -1.0 MiB');
+    expect(tip).toContain('(fragmentation)   +3.0 MiB');
+    expect(tip).toContain('output cache (Out, _): ±0 B');
     expect(tip).toContain('exact (VmHWM');
     expect(tip).toContain('<cell>:3  4.0 KiB in 2 blocks');
   });

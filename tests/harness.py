@@ -135,17 +135,52 @@ class Kernel:
         silent: bool = False,
         store_history: bool = True,
         user_expressions: dict[str, str] | None = None,
+        cell_id: str | None = None,
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Run ``code``; return the execute_reply content and the iopub messages it caused."""
-        msg_id = self.client.execute(
+        """Run ``code``; return the execute_reply content and the iopub messages it caused.
+
+        ``cell_id`` is sent as JupyterLab sends it: ``cellId`` in the request's metadata.
+        """
+        msg_id = self.send_execute(
             code,
             silent=silent,
             store_history=store_history,
-            user_expressions=user_expressions or {},
-            allow_stdin=False,
+            user_expressions=user_expressions,
+            cell_id=cell_id,
         )
         reply = self.shell_reply(msg_id)
         return reply["content"], self._iopub_until_idle(msg_id)
+
+    def send_execute(
+        self,
+        code: str,
+        *,
+        silent: bool = False,
+        store_history: bool = True,
+        user_expressions: dict[str, str] | None = None,
+        cell_id: str | None = None,
+    ) -> str:
+        """Send an execute_request without waiting; return its msg_id."""
+        content = {
+            "code": code,
+            "silent": silent,
+            "store_history": store_history,
+            "user_expressions": user_expressions or {},
+            "allow_stdin": False,
+            "stop_on_error": True,
+        }
+        metadata = {} if cell_id is None else {"cellId": cell_id}
+        message = self.client.session.msg("execute_request", content, metadata=metadata)
+        self.client.shell_channel.send(message)
+        return str(message["header"]["msg_id"])
+
+    def stream_text(self, iopub: list[dict[str, Any]], name: str = "stdout") -> str:
+        """The text a cell's iopub messages printed to ``name``."""
+        return "".join(
+            m["content"]["text"]
+            for m in iopub
+            if m["msg_type"] == "stream" and m["content"]["name"] == name
+        )
 
     def bootstrap(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Run the frontend's bootstrap code as the frontend does."""

@@ -17,7 +17,16 @@ from harness import Kernel
 from memlens import __version__
 from memlens.protocol import parse_event, validate_reply
 
-PROBE_NAMES = ["rss", "exact_peak", "mallinfo2", "malloc_trim", "psutil", "cgroup", "tracemalloc"]
+PROBE_NAMES = [
+    "rss",
+    "exact_peak",
+    "mallinfo2",
+    "malloc_trim",
+    "psutil",
+    "cgroup",
+    "tracemalloc",
+    "pymalloc",
+]
 QUIET = {"status"}
 """The only iopub messages a silent bootstrap may cause."""
 

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -68,6 +69,7 @@ def test_probe_report_names_each_probe_once() -> None:
         "psutil",
         "cgroup",
         "tracemalloc",
+        "pymalloc",
     ]
 
 
@@ -262,3 +264,130 @@ def test_probes_module_needs_only_the_standard_library() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+# -- pymalloc -----------------------------------------------------------------------------
+
+PYMALLOC_311 = """Small block threshold = 512, in 32 size classes.
+
+class   size   num pools   blocks in use  avail blocks
+-----   ----   ---------   -------------  ------------
+    0     16           1              68           953
+
+# arenas allocated total           =                    2
+# arenas reclaimed                 =                    0
+# arenas highwater mark            =                    2
+# arenas allocated current         =                    2
+2 arenas * 1048576 bytes/arena     =            2,097,152
+
+# bytes in allocated blocks        =            1,035,024
+# bytes in available blocks        =              379,920
+39 unused pools * 16384 bytes      =              638,976
+# bytes lost to pool headers       =                4,176
+# bytes lost to quantization       =                6,288
+# bytes lost to arena alignment    =               32,768
+Total                              =            2,097,152
+
+arena map counts
+# arena map mid nodes              =                    1
+"""
+
+
+def test_parse_pymalloc_stats() -> None:
+    stats = probes.parse_pymalloc_stats(PYMALLOC_311)
+    assert stats == probes.PymallocStats(
+        allocated=1_035_024, available=379_920, free_pools=638_976, arenas=2_097_152
+    )
+    assert stats.free == 379_920 + 638_976
+    older = PYMALLOC_311.replace("1048576 bytes/arena", "262144 bytes/arena").replace(
+        "16384 bytes", "4096 bytes"
+    )
+    parsed = probes.parse_pymalloc_stats(older)
+    assert parsed is not None and parsed.allocated == 1_035_024
+    assert probes.parse_pymalloc_stats("") is None
+    assert probes.parse_pymalloc_stats("mimalloc: something else entirely\n") is None
+    assert probes.parse_pymalloc_stats(PYMALLOC_311.replace("available", "spare")) is None
+
+
+def test_pymalloc_stats_follow_small_objects() -> None:
+    before = probes.pymalloc_stats()
+    assert before is not None
+    objects = [[] for _ in range(100_000)]  # 56-byte lists: 64-byte pymalloc blocks
+    after = probes.pymalloc_stats()
+    assert after is not None
+    assert close_to(after.allocated - before.allocated, 100_000 * 64, rel=0.3), (before, after)
+    del objects
+
+
+QUIET_CHECK = """
+import memlens.probes as p
+stats = p.pymalloc_stats()
+assert stats is not None and stats.allocated > 0
+print("ok")
+"""
+
+
+def test_pymalloc_stats_write_nothing_to_stderr() -> None:
+    """A kernel forwards fd 2 into the user's cell: the statistics must not go there."""
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", QUIET_CHECK], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ok\n" and result.stderr == ""
+
+
+# -- peaks --------------------------------------------------------------------------------
+
+RESET_CHECK = """
+import memlens.probes as p
+block = bytearray(200 << 20)
+del block
+rss, hwm, reset = p.read_and_reset_hwm()
+_, hwm_after = p.rss_and_hwm()
+print(reset, hwm >= 200 << 20, hwm_after < 100 << 20, p.rss_peak() >= 200 << 20,
+      p.snapshot()["rss_peak"] >= 200 << 20)
+"""
+
+
+@linux_only
+def test_reset_keeps_the_lifetime_peak() -> None:
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", RESET_CHECK], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True"] * 5
+
+
+@linux_only
+def test_statm_rss_agrees_with_psutil() -> None:
+    ours = probes.statm_rss()
+    assert ours is not None
+    assert close_to(ours, psutil.Process().memory_info().rss, rel=0.03)
+
+
+def test_peak_sampler() -> None:
+    sampler = probes.PeakSampler(0.005)
+    sampler.start()
+    try:
+        before = probes.rss()
+        block = bytearray(64 << 20)
+        time.sleep(0.1)
+        del block
+        highest = sampler.take()
+    finally:
+        sampler.stop()
+    assert before is not None and highest is not None
+    assert highest - before >= 60 << 20
+    assert sampler.take() is None or sampler.take() is None
+
+
+def test_heap_counters_match_allocator_stats() -> None:
+    counters = probes.heap_counters()
+    stats = probes.allocator_stats()
+    if stats is None:
+        assert counters is None
+        return
+    assert counters is not None
+    assert close_to(counters[0], stats.in_use + stats.mmapped, rel=0.05)

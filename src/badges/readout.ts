@@ -72,17 +72,19 @@ export function badgeTooltip(record: ICellRecord, units: Units): string {
     `Peak ${bytes(record.rss_peak)} (${delta(peakAbove(record))} above the start), ${peakMethodText(record)}`,
     '',
     'The RSS change is made of:',
-    `  live Python objects   ${delta(record.python_delta)}`,
-    `  native / other        ${delta(record.native_delta)}`,
-    `  held free by the allocator (fragmentation)   ${delta(record.allocator_free_delta)}`,
-    `  pinned by the output cache (Out, _)   ${delta(record.output_cache_delta)}`
+    `  heap in use (live Python objects and malloc)   ${delta(record.python_delta)}`,
+    `  held free by the allocators (fragmentation)   ${delta(record.allocator_free_delta)}`,
+    `  outside the allocators (mmaps, stacks, untouched pages)   ${delta(record.native_delta)}`,
+    '',
+    `Newly pinned by the output cache (Out, _): ${delta(record.output_cache_delta)}`,
+    '  (kept alive after del; not part of the sum above)'
   ];
   const precise = record.precise;
   if (precise) {
     lines.push(
       '',
       'Precise mode (tracemalloc):',
-      `  Python allocations ${delta(precise.python_delta)}, Python peak ${delta(precise.python_peak)}`
+      `  allocated during the cell and still alive ${formatBytes(precise.python_delta, units)}, Python peak ${formatBytes(precise.python_peak, units)}`
     );
     for (const site of precise.top) {
       lines.push(

@@ -1,0 +1,81 @@
+"""``%load_ext memlens``: per-cell memory readouts in any IPython frontend.
+
+Loading the extension installs the cell recorder (the same one the JupyterLab frontend
+reads over the comm) and prints one line after each cell, to the cell's own output::
+
+    [memlens] RSS +120.4 MiB · peak +301.0 MiB · 1.24 s
+
+followed by the allocator-held and output-cache parts when they are 1 MiB or more.
+``%unload_ext memlens`` stops the readout (recording goes on if a frontend uses it).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from . import recorder
+from .protocol import CellRecord
+
+_MiB = 1 << 20
+_NOTABLE = _MiB
+"""Parts of the change shown in the readout only from this size on."""
+
+
+def format_size(size: int, *, signed: bool = False) -> str:
+    """Bytes in binary units, e.g. ``+120.4 MiB``, ``512 B``, ``-1.0 GiB``."""
+    sign = ("+" if size >= 0 else "-") if signed else ("-" if size < 0 else "")
+    value = float(abs(size))
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            text = f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+            return sign + text
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def format_duration(seconds: float) -> str:
+    """``0.8 ms``, ``1.24 s``, ``2 min 5 s``."""
+    if seconds < 1:
+        return f"{seconds * 1000:.1f} ms"
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s"
+
+
+def format_readout(record: CellRecord) -> str:
+    """The one-line readout of a record."""
+    parts = []
+    before, after, peak = record["rss_before"], record["rss_after"], record["rss_peak"]
+    if before is not None and after is not None:
+        parts.append(f"RSS {format_size(after - before, signed=True)}")
+    else:
+        parts.append("RSS unknown")
+    if before is not None and peak is not None:
+        approximate = "\u2248" if record["peak_method"] == "sampled" else ""
+        parts.append(f"peak {approximate}{format_size(max(0, peak - before), signed=True)}")
+    parts.append(format_duration(record["duration_s"]))
+    free = record["allocator_free_delta"]
+    if free is not None and abs(free) >= _NOTABLE:
+        parts.append(f"allocator holds {format_size(free, signed=True)} free")
+    pinned = record["output_cache_delta"]
+    if pinned is not None and abs(pinned) >= _NOTABLE:
+        parts.append(f"Out pins {format_size(pinned, signed=True)}")
+    return "[memlens] " + " \u00b7 ".join(parts)
+
+
+def _print_readout(record: CellRecord) -> None:
+    print(format_readout(record), file=sys.stdout, flush=True)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Install the recorder on ``ipython`` and print a readout after each cell."""
+    recorder.install(ipython).readout = _print_readout
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Stop printing readouts (the recorder keeps recording for other users)."""
+    active = recorder.current()
+    if active is not None and active.shell is ipython:
+        active.readout = None

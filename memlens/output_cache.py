@@ -1,0 +1,110 @@
+"""What IPython's output cache keeps alive: ``Out``, ``_N``, ``_``, ``__`` and ``___``.
+
+IPython stores each cell's result in ``Out[N]`` (the same dict as ``_oh``) and as the
+variable ``_N``, and keeps the last three results as ``_``, ``__`` and ``___``. Each of
+them keeps the result alive after the user deleted their own names: that is the memory
+:class:`OutputCache` accounts for, cell by cell. It keeps only ids and sizes, never a
+reference to a result, and it only reads the shell's namespace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .sizing import deep_size
+
+_GONE = object()
+_LAST = ("_", "__", "___")
+
+
+class OutputCache:
+    """Sizes of the results the output cache pins, and how a cell changed them."""
+
+    def __init__(self, shell: Any, *, budget_s: float) -> None:
+        self.shell = shell
+        self.budget_s = budget_s
+        """Time allowed for sizing one result; past it the size is a lower bound."""
+        self._pinned: dict[int, tuple[int, int]] = {}
+        """id of a pinned result -> (its key in Out, its deep size in bytes)."""
+        self._length = -1
+        """len(Out) when last looked at."""
+        self._last: tuple[int, ...] = ()
+        """ids of ``_``, ``__`` and ``___`` when last looked at."""
+
+    def _out(self) -> dict[Any, Any] | None:
+        history = getattr(self.shell, "history_manager", None)
+        out = getattr(history, "output_hist", None)
+        return out if isinstance(out, dict) else None
+
+    def _namespace(self) -> dict[str, Any]:
+        namespace = getattr(self.shell, "user_ns", None)
+        return namespace if isinstance(namespace, dict) else {}
+
+    def before_cell(self) -> int:
+        """Note the cache's state at a cell's start; returns ``len(Out)`` (-1 without Out).
+
+        Whatever changed since the last cell (a silent execute, a comm request) is
+        settled here without being counted for any cell.
+        """
+        out = self._out()
+        if out is None:
+            return -1
+        if len(out) != self._length:
+            self._release(out, self._namespace(), list(self._pinned))
+        return self._length
+
+    def after_cell(self, execution_count: int | None, length_before: int) -> int | None:
+        """Bytes the cell newly pinned minus bytes it unpinned; None without an Out.
+
+        New: the deep size of this cell's result, if it landed in ``Out[execution_count]``
+        and was not pinned already. Unpinned: the recorded sizes of results that no longer
+        are in ``Out`` at their key, nor ``_N``, ``_``, ``__`` or ``___``. Checking every
+        pinned result costs a few lookups each, so it is done only when ``len(Out)``
+        changed unexpectedly; otherwise only the results that just left ``___`` are checked.
+        """
+        out = self._out()
+        if out is None:
+            return None
+        namespace = self._namespace()
+        added = 0
+        grew = False
+        if execution_count is not None and len(out) == length_before + 1:
+            value = out.get(execution_count, _GONE)
+            if value is not _GONE:
+                grew = True
+                identity = id(value)
+                if identity not in self._pinned:
+                    size = deep_size(value, budget_s=self.budget_s)[0]
+                    self._pinned[identity] = (execution_count, size)
+                    added = size
+            del value
+        last = self._last
+        if len(out) != length_before + (1 if grew else 0):
+            candidates = list(self._pinned)
+        else:
+            current = {id(namespace.get(name, _GONE)) for name in _LAST}
+            candidates = [identity for identity in last if identity not in current]
+        return added - self._release(out, namespace, candidates)
+
+    def _release(self, out: dict[Any, Any], namespace: dict[str, Any], ids: list[int]) -> int:
+        """Forget the results among ``ids`` nothing in the cache holds; return their bytes."""
+        last = {id(namespace.get(name, _GONE)) for name in _LAST}
+        removed = 0
+        for identity in ids:
+            entry = self._pinned.get(identity)
+            if entry is None or identity in last:
+                continue
+            key, size = entry
+            if id(out.get(key, _GONE)) == identity:
+                continue
+            if id(namespace.get(f"_{key}", _GONE)) == identity:
+                continue
+            del self._pinned[identity]
+            removed += size
+        self._length = len(out)
+        self._last = tuple(last)
+        return removed
+
+    def pinned(self) -> int:
+        """Bytes of all results memlens saw pinned and still pinned (as last checked)."""
+        return sum(size for _, size in self._pinned.values())

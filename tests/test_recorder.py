@@ -1,0 +1,473 @@
+"""Per-cell records in real kernels, checked against independent measurement.
+
+The independent observers: psutil on the kernel's pid, read from this (test) process;
+glibc's ``mallinfo2`` and ``malloc_trim`` called in the kernel by silent executes that
+memlens does not see; the kernel's own namespace and output cache.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+from conftest import Booted, make_flavour
+from harness import REPO_ROOT, Kernel
+
+from memlens.protocol import validate_record, validate_reply
+
+MiB = 1 << 20
+
+RECORD_KEYS = [
+    "allocator_free_delta",
+    "cell_id",
+    "duration_s",
+    "execution_count",
+    "native_delta",
+    "output_cache_delta",
+    "peak_method",
+    "precise",
+    "preview",
+    "python_delta",
+    "rss_after",
+    "rss_before",
+    "rss_peak",
+    "sample_interval_s",
+    "seq",
+    "started",
+    "success",
+]
+
+MALLINFO2 = (
+    "(lambda c: (lambda f: (setattr(f, 'restype', type('Mallinfo2', (c.Structure,), "
+    "{'_fields_': [(n, c.c_size_t) for n in 'arena ordblks smblks hblks hblkhd usmblks "
+    "fsmblks uordblks fordblks keepcost'.split()]})), "
+    "(lambda m: (m.uordblks + m.hblkhd, m.fordblks))(f()))[1])"
+    "(c.CDLL(None).mallinfo2))(__import__('ctypes'))"
+)
+"""A user expression: glibc's (in use, free) read in the kernel without memlens."""
+
+MALLOC_TRIM = "__import__('ctypes').CDLL(None).malloc_trim(0)"
+
+
+def outside_rss(kernel: Kernel) -> int:
+    """The kernel's RSS as psutil sees it from the test process."""
+    return int(psutil.Process(kernel.pid).memory_info().rss)
+
+
+def swap(module: str, name: str, replacement: str) -> str:
+    """Silent-execute code that replaces ``module.name`` (keeping the original as
+    ``module._saved_<name>``) without leaving a name in the user namespace."""
+    body = (
+        f"import importlib\nm = importlib.import_module({module!r})\n"
+        f"if not hasattr(m, '_saved_{name}'):\n    m._saved_{name} = m.{name}\n"
+        f"m.{name} = {replacement}"
+    )
+    return f"exec({body!r}, {{}})"
+
+
+def restore(module: str, name: str) -> str:
+    body = (
+        f"import importlib\nm = importlib.import_module({module!r})\n"
+        f"m.{name} = m._saved_{name}\ndel m._saved_{name}"
+    )
+    return f"exec({body!r}, {{}})"
+
+
+@dataclass
+class Recording:
+    """A bootstrapped kernel with an open comm, reading its records as a frontend does."""
+
+    kernel: Kernel
+    comm: str
+    seen: int = 0
+
+    def records(self, after: int | None = None) -> dict[str, Any]:
+        reply = self.kernel.request(
+            self.comm, "cells", {"after": self.seen if after is None else after}
+        )
+        assert validate_reply(reply) == reply
+        assert reply["ok"] is True, reply
+        body: dict[str, Any] = reply["body"]
+        return body
+
+    def run(
+        self, code: str, *, cell_id: str | None = None, status: str = "ok"
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Run a cell; return its one new record and its iopub messages."""
+        reply, iopub = self.kernel.execute(code, cell_id=cell_id)
+        assert reply["status"] == status, reply
+        body = self.records()
+        assert len(body["records"]) == 1, body
+        self.seen = body["last_seq"]
+        record: dict[str, Any] = body["records"][0]
+        assert validate_record(record) == record
+        assert sorted(record) == RECORD_KEYS
+        return record, iopub
+
+    def silent(self, code: str) -> None:
+        reply, _ = self.kernel.execute(code, silent=True, store_history=False)
+        assert reply["status"] == "ok", reply
+
+
+def start_recording(flavour_name: str, workdir: Path) -> Recording:
+    kernel = Kernel.start(make_flavour(flavour_name, workdir), workdir)
+    reply, _ = kernel.bootstrap()
+    assert reply["status"] == "ok", reply
+    comm, _ = kernel.open_comm()
+    return Recording(kernel, comm)
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recording]:
+    """A fresh kernel for the accuracy tests (memlens installed)."""
+    session = start_recording("installed", tmp_path_factory.mktemp("recording"))
+    try:
+        yield session
+    finally:
+        session.kernel.stop()
+
+
+def rss_change(record: dict[str, Any]) -> int:
+    return int(record["rss_after"] - record["rss_before"])
+
+
+def peak_above(record: dict[str, Any]) -> int:
+    return int(record["rss_peak"] - record["rss_before"])
+
+
+# -- every kernel flavour -----------------------------------------------------------------
+
+
+def test_cells_are_recorded_in_every_flavour(booted: Booted, comm_id: str) -> None:
+    """Installed, injected (memlens hidden) and ipykernel 6: the bootstrap turns recording
+    on; silent executes are not recorded; JupyterLab's cellId comes back as cell_id."""
+    kernel = booted.kernel
+    reply = kernel.request(comm_id, "cells", {"after": 0})
+    assert validate_reply(reply) == reply
+    body = reply["body"]
+    assert body["dropped_before"] == 0 and body["precise"] is False
+    first = body["records"][0]
+    assert first["preview"] == "y = 2", "the first recorded cell is the one after the bootstrap"
+    assert first["execution_count"] == booted.next_count
+    assert first["success"] is True
+    assert first["peak_method"] == "exact"
+    assert first["rss_before"] <= first["rss_peak"] and first["rss_after"] <= first["rss_peak"]
+    assert {r["preview"] for r in body["records"]} <= {"y = 2", "z = 3"}, "silent executes"
+
+    cell_id = f"cell-{booted.flavour.name}-{uuid.uuid4().hex[:8]}"
+    reply_content, _ = kernel.execute("z = 3", cell_id=cell_id)
+    after = kernel.request(comm_id, "cells", {"after": body["last_seq"]})["body"]
+    assert [(r["cell_id"], r["preview"]) for r in after["records"]] == [(cell_id, "z = 3")]
+    assert after["records"][0]["execution_count"] == reply_content["execution_count"]
+    assert after["records"][0]["seq"] == after["last_seq"] == body["last_seq"] + 1
+
+
+# -- accuracy -----------------------------------------------------------------------------
+
+
+def test_allocate_and_free_shows_the_peak_not_the_change(recording: Recording) -> None:
+    record, _ = recording.run("b = bytearray(310 * 2**20)  # memset: every page touched\ndel b")
+    assert record["peak_method"] == "exact"
+    assert record["sample_interval_s"] is None
+    assert peak_above(record) >= 300 * MiB, record
+    assert abs(rss_change(record)) < 20 * MiB, record
+
+
+def test_memory_kept_matches_what_psutil_sees_from_outside(recording: Recording) -> None:
+    before = outside_rss(recording.kernel)
+    record, _ = recording.run("kept = b'\\x01' * (200 << 20)")
+    observed = outside_rss(recording.kernel) - before
+    assert observed > 190 * MiB
+    assert abs(rss_change(record) - observed) <= 0.05 * observed, (record, observed)
+    assert peak_above(record) >= rss_change(record)
+    # 200 MiB of bytes is one malloc'd (mmapped) block: live heap memory, nothing native.
+    assert abs(record["python_delta"] - 200 * MiB) < 2 * MiB, record
+    assert abs(record["native_delta"]) < 4 * MiB, record
+    parts = record["python_delta"] + record["native_delta"] + record["allocator_free_delta"]
+    assert parts == rss_change(record), "the three parts add up to the RSS change"
+    recording.run("del kept")
+
+
+def test_fragmentation_is_the_allocators_and_malloc_trim_returns_it(
+    recording: Recording,
+) -> None:
+    """Drop 7 of every 8 small blocks: glibc keeps the holes (RSS stays), memlens says
+    the allocator holds them as mallinfo2 does, and malloc_trim gives them back."""
+    recording.run("frag = [b'x' * (1024 + i % 3072) for i in range(200_000)]")
+    mallinfo_before = ast.literal_eval(recording.kernel.evaluate({"m": MALLINFO2})["m"])
+    rss_before = outside_rss(recording.kernel)
+    record, _ = recording.run("frag = frag[::8]")
+    mallinfo_after = ast.literal_eval(recording.kernel.evaluate({"m": MALLINFO2})["m"])
+    rss_after = outside_rss(recording.kernel)
+
+    freed = mallinfo_after[1] - mallinfo_before[1]
+    assert freed > 300 * MiB, "the workload left free chunks in glibc's heap"
+    assert abs(record["allocator_free_delta"] - freed) <= max(0.05 * freed, 4 * MiB), (
+        record,
+        freed,
+    )
+    in_use = mallinfo_after[0] - mallinfo_before[0]
+    assert record["python_delta"] < -300 * MiB
+    assert abs(record["python_delta"] - in_use) <= max(0.05 * abs(in_use), 4 * MiB)
+    assert abs(rss_after - rss_before) < 0.1 * freed, "RSS stays up: the puzzle"
+    assert abs(rss_change(record)) < 0.1 * freed
+
+    recording.kernel.evaluate({"trim": MALLOC_TRIM})
+    returned = rss_after - outside_rss(recording.kernel)
+    assert returned > 0.5 * freed, (returned, freed)
+    recording.run("del frag")
+
+
+def test_a_result_kept_in_out_is_reported_and_so_is_its_release(recording: Recording) -> None:
+    # A memoryview's repr is short; the 100 MiB buffer behind it stays alive in Out.
+    record, _ = recording.run("memoryview(bytearray(100 * 2**20))")
+    assert abs(record["output_cache_delta"] - 100 * MiB) < MiB, record
+    assert abs(record["python_delta"] - 100 * MiB) < 2 * MiB, record
+    for value in ("1", "2", "3"):  # rotate the result out of _, __ and ___
+        small, _ = recording.run(value)
+        assert 0 <= small["output_cache_delta"] < 1024
+    record, iopub = recording.run("%reset -f out")
+    assert "Flushing output cache" in recording.kernel.stream_text(iopub)
+    assert abs(record["output_cache_delta"] + 100 * MiB) < MiB, record
+    assert abs(record["python_delta"] + 100 * MiB) < 2 * MiB, record
+    # Freed: back to the OS (an mmapped block) or held free by glibc (a heap block).
+    returned = record["allocator_free_delta"] - rss_change(record)
+    assert abs(returned - 100 * MiB) < 5 * MiB, record
+
+
+def test_peak_of_an_earlier_cell_does_not_leak_into_the_next(recording: Recording) -> None:
+    recording.run("b = bytearray(150 * 2**20)\ndel b")
+    record, _ = recording.run("x = 1")
+    assert peak_above(record) < 5 * MiB, record
+
+
+# -- what memlens must not change ---------------------------------------------------------
+
+
+def test_cells_that_raise_get_a_record(recording: Recording) -> None:
+    record, iopub = recording.run("raise ValueError('boom')", status="error")
+    assert record["success"] is False
+    assert record["execution_count"] is not None
+    errors = [m["content"] for m in iopub if m["msg_type"] == "error"]
+    assert [e["ename"] for e in errors] == ["ValueError"]
+    assert "memlens" not in "".join(errors[0]["traceback"])
+    record, _ = recording.run("x = (", status="error")
+    assert record["success"] is False and record["preview"] == "x = ("
+
+
+def test_a_failing_probe_never_reaches_the_cell(recording: Recording) -> None:
+    recording.silent(swap("memlens.probes", "heap_counters", "lambda: 1 / 0"))
+    recording.silent(swap("memlens.probes", "pymalloc_stats", "lambda: 1 / 0"))
+    try:
+        record, iopub = recording.run("x = 2")
+    finally:
+        recording.silent(restore("memlens.probes", "heap_counters"))
+        recording.silent(restore("memlens.probes", "pymalloc_stats"))
+    assert {m["msg_type"] for m in iopub} <= {"status", "execute_input"}, iopub
+    assert record["rss_before"] is not None
+    assert record["python_delta"] is None and record["native_delta"] is None
+    recording.silent(swap("memlens.probes", "read_and_reset_hwm", "lambda: 1 / 0"))
+    try:
+        record, iopub = recording.run("x = 3")
+    finally:
+        recording.silent(restore("memlens.probes", "read_and_reset_hwm"))
+    assert {m["msg_type"] for m in iopub} <= {"status", "execute_input"}, iopub
+    assert record["rss_before"] is None and record["peak_method"] == "none"
+    assert "Traceback" not in recording.kernel.stderr()
+    record, _ = recording.run("x = 4")
+    assert record["peak_method"] == "exact" and record["python_delta"] is not None
+
+
+def test_cells_cursor(recording: Recording) -> None:
+    first, _ = recording.run("a1 = 1")
+    recording.run("a2 = 2")
+    last, _ = recording.run("a3 = 3")
+    body = recording.records(after=first["seq"])
+    assert [r["preview"] for r in body["records"]] == ["a2 = 2", "a3 = 3"]
+    assert body["last_seq"] == last["seq"]
+    assert recording.records(after=last["seq"])["records"] == []
+    beyond = recording.records(after=last["seq"] + 100)
+    assert beyond["records"] == [] and beyond["last_seq"] == last["seq"]
+    seqs = [r["seq"] for r in recording.records(after=0)["records"]]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert seqs[0] == 1
+
+
+def test_precise_mode(recording: Recording) -> None:
+    kernel = recording.kernel
+    reply = kernel.request(recording.comm, "configure", {"precise": True})
+    assert validate_reply(reply) == reply and reply["body"] == {"precise": True}
+    assert recording.records()["precise"] is True
+    try:
+        record, _ = recording.run("n = 1\nkeep = [bytearray(1000) for _ in range(10_000)]")
+        assert record["precise"] is not None, record
+        precise = record["precise"]
+        assert 10_000 * 1000 <= precise["python_delta"] < 12 * MiB, precise
+        assert precise["python_peak"] >= precise["python_delta"]
+        top = precise["top"][0]
+        assert top["size"] >= 10_000 * 1000 and top["count"] >= 10_000
+        line = kernel.evaluate(
+            {"line": f"__import__('linecache').getline({top['file']!r}, {top['line']})"}
+        )["line"]
+        assert "bytearray(1000)" in line, (top, line)
+        assert all("memlens" not in site["file"] for site in precise["top"])
+        assert len(precise["top"]) <= 5
+        tracing = kernel.evaluate({"t": "__import__('tracemalloc').is_tracing()"})["t"]
+        assert tracing == "False", "memlens traces cells only, not the time between them"
+    finally:
+        reply = kernel.request(recording.comm, "configure", {"precise": False})
+    assert reply["body"] == {"precise": False}
+    assert kernel.evaluate({"t": "__import__('tracemalloc').is_tracing()"})["t"] == "False"
+    record, _ = recording.run("del keep")
+    assert record["precise"] is None
+
+
+def test_precise_mode_leaves_a_users_tracing_on(recording: Recording) -> None:
+    kernel = recording.kernel
+    recording.silent("__import__('tracemalloc').start()")
+    try:
+        kernel.request(recording.comm, "configure", {"precise": True})
+        record, _ = recording.run("t = [bytearray(1000) for _ in range(1000)]")
+        assert record["precise"] is not None and record["precise"]["top"] == []
+        assert record["precise"]["python_delta"] >= 1000 * 1000
+        kernel.request(recording.comm, "configure", {"precise": False})
+        assert kernel.evaluate({"t": "__import__('tracemalloc').is_tracing()"})["t"] == "True"
+    finally:
+        kernel.request(recording.comm, "configure", {"precise": False})
+        recording.silent("__import__('tracemalloc').stop()")
+    recording.run("del t")
+
+
+def test_recording_changes_nothing_a_user_can_see(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The same cells in a recording kernel and in a kernel without memlens leave the
+    same namespace, history, output cache and execution count."""
+    cells = [
+        "x = 1",
+        "x + 41",
+        "print('hello')",
+        "raise ValueError('boom')",
+        "[x, 2]",
+        "x = (",
+        "_ + [3]",
+        "",
+        "y = x",
+    ]
+    states = []
+    for name in ("recording", "bare"):
+        workdir = tmp_path_factory.mktemp(f"state-{name}")
+        kernel = Kernel.start(make_flavour("installed", workdir), workdir)
+        try:
+            if name == "recording":
+                kernel.bootstrap()
+            counts = []
+            for cell in cells:
+                reply, _ = kernel.execute(cell)
+                counts.append(reply["execution_count"])
+            state = kernel.state()
+            del state["_dh"]  # the working directory: each kernel has its own
+            states.append((counts, state))
+            if name == "recording":
+                body = kernel.evaluate(
+                    {"n": "len(__import__('memlens.recorder', fromlist=['x']).current().records())"}
+                )
+                assert body["n"] == str(len(cells) - 1), "every non-empty cell is recorded"
+        finally:
+            kernel.stop()
+    assert states[0] == states[1]
+
+
+# -- %load_ext memlens --------------------------------------------------------------------
+
+READOUT = re.compile(
+    r"^\[memlens\] RSS \+(\d+\.\d) MiB \u00b7 peak \+(\d+\.\d) MiB \u00b7 \d+(\.\d+)? (ms|s)\n$"
+)
+
+
+def test_load_ext_prints_a_readout_after_each_cell(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    workdir = tmp_path_factory.mktemp("load-ext")
+    kernel = Kernel.start(make_flavour("installed", workdir), workdir)
+    try:
+        reply, iopub = kernel.execute("%load_ext memlens")
+        assert reply["status"] == "ok", reply
+        assert kernel.stream_text(iopub) == "", "no readout for the cell that loaded it"
+        reply, iopub = kernel.execute("a = bytearray(50 * 2**20)")
+        found = READOUT.match(kernel.stream_text(iopub))
+        assert found, kernel.stream_text(iopub)
+        assert 49 <= float(found.group(1)) <= 52 and float(found.group(2)) >= 49
+        reply, iopub = kernel.execute("print('hi')")
+        assert kernel.stream_text(iopub).startswith("hi\n[memlens] RSS ")
+        values = kernel.evaluate(
+            {
+                "keys": "sorted(__import__('memlens').cell_records()[-1])",
+                "counts": "[r['execution_count'] for r in __import__('memlens').cell_records()]",
+            }
+        )
+        assert ast.literal_eval(values["keys"]) == RECORD_KEYS
+        assert ast.literal_eval(values["counts"]) == [2, 3]
+        reply, iopub = kernel.execute("%unload_ext memlens")
+        reply, iopub = kernel.execute("b = 1")
+        assert kernel.stream_text(iopub) == ""
+        assert "Traceback" not in kernel.stderr()
+    finally:
+        kernel.stop()
+
+
+def test_cells_and_configure_are_answered_on_a_subshell_while_a_cell_runs(
+    recording: Recording,
+) -> None:
+    """The recorder holds its lock only briefly: a frontend's requests on a subshell
+    thread get answers while the user's cell runs, and the cell's record follows."""
+    kernel = recording.kernel
+    comm, _ = kernel.open_comm()  # fresh: see test_kernel_comm's subshell test
+    subshell = kernel.create_subshell()
+    cell = kernel.send_execute("import time\nfor _ in range(20):\n    time.sleep(0.05)")
+    started = time.monotonic()
+    seen = []
+    for _ in range(5):
+        reply = kernel.request(comm, "cells", {"after": recording.seen}, subshell_id=subshell)
+        assert validate_reply(reply) == reply
+        seen.append(len(reply["body"]["records"]))
+        time.sleep(0.05)
+    configured = kernel.request(comm, "configure", {"precise": False}, subshell_id=subshell)
+    answered = time.monotonic() - started
+    assert configured["body"] == {"precise": False}
+    assert kernel.shell_reply(cell)["content"]["status"] == "ok"
+    finished = time.monotonic() - started
+    assert answered < finished - 0.3, (answered, finished)
+    assert seen == [0] * 5, "the running cell has no record yet"
+    body = recording.records()
+    assert [r["preview"] for r in body["records"]] == ["import time"]
+    recording.seen = body["last_seq"]
+    kernel.close_comm(comm)
+
+
+def test_importing_memlens_is_light(tmp_path: Path) -> None:
+    code = (
+        "import sys, memlens\n"
+        "heavy = {'memlens.recorder', 'memlens.probes', 'ctypes', 'tracemalloc', 'IPython'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+        "print(memlens.cell_records())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "[]"
