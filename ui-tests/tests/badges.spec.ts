@@ -63,9 +63,10 @@ test.describe('Per-cell badges', () => {
       )
     ).toBe(1);
 
-    await page.notebook.save();
-    await page.reload();
-    await page.notebook.open(DEMO);
+    await test.step('save', () => page.notebook.save());
+    // The restored workspace shows the notebook, not the Launcher Galata waits for.
+    await test.step('reload', () => page.reload({ waitForIsReady: false }));
+    await test.step('reopen', () => page.notebook.open(DEMO));
     await expect(badge(page, 5)).toHaveText(text, { timeout: 60000 });
     await expect(badge(page, 1)).toHaveText(BADGE_TEXT);
   });
@@ -96,7 +97,7 @@ test.describe('Readouts kept in the notebook file', () => {
     }
   });
 
-  test('are saved in cell metadata and shown when reopened without a kernel', async ({
+  test('are saved in cell metadata and shown when reopened with a fresh kernel', async ({
     page,
     tmpPath
   }) => {
@@ -109,7 +110,6 @@ test.describe('Readouts kept in the notebook file', () => {
     await expect(badge(page, 1)).toHaveText(BADGE_TEXT);
     const text = await badge(page, 1).innerText();
     await page.notebook.save();
-    await page.notebook.close();
 
     const response = await page.request.get(
       `/api/contents/${tmpPath}/${DEMO}?content=1`
@@ -123,11 +123,14 @@ test.describe('Readouts kept in the notebook file', () => {
       'number'
     );
 
-    await page.contents.renameFile(
-      `${tmpPath}/${DEMO}`,
+    // The saved file under another name: its own session, a fresh kernel.
+    await page.contents.uploadContent(
+      JSON.stringify(model.content),
+      'text',
       `${tmpPath}/reopened.ipynb`
     );
-    await page.notebook.open('reopened.ipynb', { noKernel: true });
+    // A new kernel process has no history for this cell: the badge comes from the file.
+    await page.notebook.open('reopened.ipynb');
     await expect(badge(page, 1)).toHaveText(text.trim());
     expect(errors).toEqual([]);
   });

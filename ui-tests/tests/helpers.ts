@@ -19,7 +19,9 @@ export function collectConsoleErrors(page: Page): string[] {
       errors.push(message.text());
     }
   });
-  page.on('pageerror', error => errors.push(String(error)));
+  page.on('pageerror', error =>
+    errors.push(`${String(error)}\n${error.stack ?? ''}`)
+  );
   return errors;
 }
 
@@ -51,7 +53,7 @@ export async function waitConnected(
 /** The badge under the cell at this index. */
 export function badge(page: IJupyterLabPageFixture, index: number) {
   return page.locator(
-    `.jp-Notebook .jp-Cell:nth-child(${index + 1}) .jp-MemlensBadge`
+    `.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell:nth-child(${index + 1}) .jp-MemlensBadge`
   );
 }
 
