@@ -64,8 +64,12 @@ test.describe('Per-cell badges', () => {
     ).toBe(1);
 
     await test.step('save', () => page.notebook.save());
-    // The restored workspace shows the notebook, not the Launcher Galata waits for.
-    await test.step('reload', () => page.reload({ waitForIsReady: false }));
+    // The restored workspace shows the notebook, not the Launcher Galata waits
+    // for. Galata's reload takes waitForIsReady; its fixture type omits it.
+    const noWait = { waitForIsReady: false } as Parameters<
+      typeof page.reload
+    >[0];
+    await test.step('reload', () => page.reload(noWait));
     await test.step('reopen', () => page.notebook.open(DEMO));
     await expect(badge(page, 5)).toHaveText(text, { timeout: 60000 });
     await expect(badge(page, 1)).toHaveText(BADGE_TEXT);

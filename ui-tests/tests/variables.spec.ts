@@ -1,0 +1,64 @@
+import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
+
+import {
+  collectConsoleErrors,
+  DEMO,
+  DEMO_SOURCE,
+  openSidebar,
+  waitConnected
+} from './helpers';
+
+test.use({ kernels: null });
+
+function variableRow(page: IJupyterLabPageFixture, name: string) {
+  return page.locator(
+    `.jp-MemlensVariables-row[data-depth="0"][data-name="${name}"]`
+  );
+}
+
+test.describe('Variables', () => {
+  test('getsizeof beside deep and retained sizes, drill-down, filter and treemap', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectConsoleErrors(page);
+    await page.contents.uploadFile(DEMO_SOURCE, `${tmpPath}/${DEMO}`);
+    await page.notebook.open(DEMO);
+    await openSidebar(page);
+    await waitConnected(page);
+    // The getsizeof puzzle: two lists of four items.
+    await page.notebook.runCell(18, true);
+
+    const list1 = variableRow(page, 'list_1');
+    const list2 = variableRow(page, 'list_2');
+    await expect(list1).toBeVisible({ timeout: 30000 });
+    await expect(list1.locator('td[data-key="getsizeof"]')).toHaveText('88 B');
+    await expect(list2.locator('td[data-key="getsizeof"]')).toHaveText('88 B');
+    const deep1 = await list1.locator('td[data-key="deep"]').innerText();
+    const deep2 = await list2.locator('td[data-key="deep"]').innerText();
+    expect(deep1).not.toBe(deep2);
+    await expect(list1.locator('td[data-key="type"]')).toHaveText('list');
+
+    // Drill into list_2: its four words.
+    await list2.locator('.jp-MemlensVariables-toggle').click();
+    const children = page.locator('.jp-MemlensVariables-row[data-depth="1"]');
+    await expect(children).toHaveCount(4);
+    await expect(children.first()).toContainText('str');
+
+    // Filter by name.
+    await page.locator('.jp-MemlensVariables-filter').fill('list_1');
+    await expect(
+      page.locator('.jp-MemlensVariables-row[data-depth="0"]')
+    ).toHaveCount(1);
+    await page.locator('.jp-MemlensVariables-filter').fill('');
+
+    // The treemap draws with plotly, loaded on first use.
+    await page.locator('.jp-MemlensVariables-view').click();
+    await expect(
+      page.locator('.jp-MemlensVariables-treemap .main-svg').first()
+    ).toBeVisible({
+      timeout: 30000
+    });
+    expect(errors).toEqual([]);
+  });
+});
