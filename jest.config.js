@@ -3,6 +3,7 @@ module.exports = {
   preset: 'ts-jest',
   testEnvironment: 'jsdom',
   roots: ['<rootDir>/test', '<rootDir>/src'],
+  setupFiles: ['<rootDir>/test/setup.ts'],
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   modulePathIgnorePatterns: [
     '<rootDir>/memlens/labextension',

@@ -10,12 +10,14 @@ import {
   type NotebookPanel
 } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStatusBar } from '@jupyterlab/statusbar';
 
 import { NotebookBadges } from './badges/notebookBadges';
 import { BOOTSTRAP_CODE } from './kernelSource.generated';
 import { MemlensService } from './service';
 import { readSettings, SettingsModel } from './settings';
 import { MemorySidebar } from './sidebar/panel';
+import { RssStatusItem } from './statusItem';
 
 /** Command ids. */
 export namespace CommandIDs {
@@ -32,13 +34,14 @@ export const memlensPlugin: JupyterFrontEndPlugin<void> = {
     "A Memory sidebar and per-cell badges showing where the notebook kernel's memory went.",
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ICommandPalette, ISettingRegistry, ILayoutRestorer],
+  optional: [ICommandPalette, ISettingRegistry, ILayoutRestorer, IStatusBar],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    statusBar: IStatusBar | null
   ): void => {
     const settings = new SettingsModel();
     const service = new MemlensService({
@@ -65,6 +68,23 @@ export const memlensPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
     app.shell.add(sidebar, 'right', { rank: 900, type: 'Memory' });
+
+    if (statusBar) {
+      const item = new RssStatusItem({
+        settings,
+        onClick: () => void app.commands.execute(CommandIDs.openSidebar)
+      });
+      item.setConnection(service.active);
+      service.activeChanged.connect((_, connection) =>
+        item.setConnection(connection)
+      );
+      statusBar.registerStatusItem('jupyterlab-memlens:rss', {
+        item,
+        align: 'left',
+        rank: 4,
+        isActive: () => tracker.currentWidget !== null
+      });
+    }
     restorer?.add(sidebar, sidebar.id);
 
     // Badges live with each notebook panel, from its creation to its disposal.

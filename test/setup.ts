@@ -1,0 +1,5 @@
+// jsdom lacks DragEvent, which @lumino/widgets (drag and drop) references at import.
+if (typeof globalThis.DragEvent === 'undefined') {
+  class DragEventShim extends MouseEvent {}
+  Object.assign(globalThis, { DragEvent: DragEventShim });
+}
