@@ -6,6 +6,11 @@ registered by :func:`memlens.comm.register`, which the frontend's bootstrap call
 
 Without JupyterLab, ``%load_ext memlens`` records every cell in any IPython frontend and
 prints a readout after each; :func:`cell_records` returns what was recorded.
+
+Sizes of objects: ``memlens.deep_size(obj)`` (the bytes reachable from ``obj``),
+``memlens.retained_sizes(namespace)`` (for each name, the bytes deleting it would free)
+and ``memlens.measure(roots, budget_s=...)`` (both, under a time budget, with flags); see
+:mod:`memlens.sizing`.
 """
 
 from __future__ import annotations
@@ -14,7 +19,27 @@ from typing import Any
 
 from ._version import __version__
 
-__all__ = ["__version__", "cell_records", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = [
+    "__version__",
+    "cell_records",
+    "deep_size",
+    "load_ipython_extension",
+    "measure",
+    "retained_sizes",
+    "unload_ipython_extension",
+]
+
+_SIZING = ("deep_size", "retained_sizes", "measure")
+
+
+def __getattr__(name: str) -> Any:
+    """``deep_size``, ``retained_sizes`` and ``measure`` from :mod:`memlens.sizing`,
+    imported on first use."""
+    if name in _SIZING:
+        from . import sizing
+
+        return getattr(sizing, name)
+    raise AttributeError(f"module 'memlens' has no attribute {name!r}")
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

@@ -11,6 +11,16 @@ protocol version, the kernel sends an error reply with a null id and then answer
 request on its own merits (a request of another version gets a ``protocol_mismatch``
 reply naming its id).
 
+``variables`` and ``expand`` walk the object graph, which can take up to their time
+budget (seconds, for "complete sizes"). They are answered from a background thread, so
+that the comm handler returns at once and the kernel goes on with its next message: the
+user's next cell never waits for a walk. The walk shares the GIL with the cell, so it
+also gets out of the way: it sleeps briefly every few milliseconds (so that a thread
+waiting for the GIL gets it at once rather than after the 5 ms switch interval), and it
+stops as soon as a cell starts (its rows are then partial and flagged ``interrupted``;
+the frontend refreshes after each cell anyway). The reply carries the request's parent
+header, as a synchronous one would. See BENCHMARKS.md for the delay a cell sees.
+
 ipykernel 7 may deliver comm messages on a subshell thread while a cell runs, so the
 open comms are kept under a lock and handlers only read. Note that ipykernel 7.4 routes
 a comm's incoming messages to the subshell the kernel last published on that comm from,
@@ -21,15 +31,17 @@ for the running cell.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import logging
 import os
 import platform
+import queue
 import sys
 import threading
 from typing import Any, Callable
 
-from . import probes, protocol, recorder
+from . import explore, probes, protocol, recorder, variables
 from ._version import __version__
 
 log = logging.getLogger("memlens")
@@ -39,9 +51,35 @@ INJECTED_FLAG = "__memlens_injected__"
 
 _MAX_MESSAGE_LENGTH = 500
 
+BACKGROUND_COMMANDS = frozenset(("variables", "expand"))
+"""Commands answered from the background thread (see the module's docstring)."""
+
+PAUSE_EVERY_S = 0.002
+"""A background walk sleeps briefly after each stretch of this many seconds of work."""
+
 _lock = threading.Lock()
 _comms: dict[str, Any] = {}
 """The open memlens comms by comm id (guarded by ``_lock``)."""
+_shell: Any = None
+"""The shell :func:`register` was given (None: the current one, when asked)."""
+
+
+class Options:
+    """How a handler may run: whether to stop early, and how to share the GIL."""
+
+    __slots__ = ("pause_every_s", "should_stop")
+
+    def __init__(
+        self,
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        pause_every_s: float | None = None,
+    ) -> None:
+        self.should_stop = should_stop
+        self.pause_every_s = pause_every_s
+
+
+_FOREGROUND = Options()
 
 
 # -- handlers -----------------------------------------------------------------------------
@@ -70,7 +108,7 @@ def _platform() -> str:
     return platform.platform()
 
 
-def _hello(args: dict[str, Any]) -> protocol.KernelInfo:
+def _hello(args: dict[str, Any], options: Options) -> protocol.KernelInfo:
     return {
         "protocol_version": protocol.PROTOCOL_VERSION,
         "memlens_version": __version__,
@@ -87,29 +125,57 @@ def _hello(args: dict[str, Any]) -> protocol.KernelInfo:
     }
 
 
-def _snapshot(args: dict[str, Any]) -> protocol.MemorySnapshot:
+def _snapshot(args: dict[str, Any], options: Options) -> protocol.MemorySnapshot:
     return probes.snapshot()
 
 
-def _cells(args: dict[str, Any]) -> protocol.CellsBody:
+def _cells(args: dict[str, Any], options: Options) -> protocol.CellsBody:
     active = recorder.current()
     return recorder.empty_cells_body() if active is None else active.cells(int(args["after"]))
 
 
-def _configure(args: dict[str, Any]) -> protocol.ConfigureBody:
+def _configure(args: dict[str, Any], options: Options) -> protocol.ConfigureBody:
     active = recorder.current()
     if active is None:
         return {"precise": False}
     return {"precise": active.set_precise(args["precise"])}
 
 
-Handler = Callable[[dict[str, Any]], protocol.ReplyBody]
+def _the_shell() -> Any:
+    return _shell if _shell is not None else _current_shell()
+
+
+def _variables(args: dict[str, Any], options: Options) -> protocol.VariablesBody:
+    return variables.variables_body(
+        _the_shell(),
+        budget_ms=float(args["budget_ms"]),
+        complete=[name for name in args["complete"]],
+        should_stop=options.should_stop,
+        pause_every_s=options.pause_every_s,
+    )
+
+
+def _expand(args: dict[str, Any], options: Options) -> protocol.ExpandBody:
+    return variables.expand_body(
+        _the_shell(),
+        path=args["path"],
+        offset=int(args["offset"]),
+        limit=int(args["limit"]),
+        budget_ms=float(args["budget_ms"]),
+        should_stop=options.should_stop,
+        pause_every_s=options.pause_every_s,
+    )
+
+
+Handler = Callable[[dict[str, Any], Options], protocol.ReplyBody]
 
 HANDLERS: dict[protocol.Command, Handler] = {
     "hello": _hello,
     "snapshot": _snapshot,
     "cells": _cells,
     "configure": _configure,
+    "variables": _variables,
+    "expand": _expand,
 }
 
 
@@ -124,8 +190,8 @@ def _describe(error: BaseException) -> str:
     return text if len(text) <= _MAX_MESSAGE_LENGTH else text[:_MAX_MESSAGE_LENGTH] + "..."
 
 
-def handle(data: object) -> protocol.Reply:
-    """The reply to one message's data. Never raises."""
+def handle(data: object, options: Options = _FOREGROUND) -> protocol.Reply:
+    """The reply to one message's data, computed on the calling thread. Never raises."""
     try:
         request = protocol.parse_request(data)
     except protocol.ProtocolError as error:
@@ -136,9 +202,11 @@ def handle(data: object) -> protocol.Reply:
         request_id, command = protocol.error_address(data)
         return protocol.make_error(request_id, command, "internal", _describe(error))
     try:
-        body = HANDLERS[request["command"]](request["args"])
+        body = HANDLERS[request["command"]](request["args"], options)
         reply = protocol.make_reply(request["id"], request["command"], body)
         protocol.validate_reply(reply)
+    except explore.PathError as error:
+        return protocol.make_error(request["id"], request["command"], "bad_request", str(error))
     except Exception as error:
         log.exception("memlens failed to answer %r", request["command"])
         return protocol.make_error(request["id"], request["command"], "internal", _describe(error))
@@ -160,7 +228,101 @@ def _data_of(msg: Any) -> object:
 
 
 def _on_msg(comm: Any, msg: Any) -> None:
-    _send(comm, handle(_data_of(msg)))
+    data = _data_of(msg)
+    if _is_background(data):
+        _background(comm, data)
+    else:
+        _send(comm, handle(data))
+
+
+def _is_background(data: object) -> bool:
+    """A valid request for a background command (a bad one is answered at once)."""
+    if not isinstance(data, dict) or data.get("command") not in BACKGROUND_COMMANDS:
+        return False
+    try:
+        protocol.parse_request(data)
+    except Exception:
+        return False
+    return True
+
+
+def _cell_counter() -> Callable[[], bool] | None:
+    """A test that says whether a cell started since now (None without a recorder)."""
+    active = recorder.current()
+    if active is None:
+        return None
+    started = active.cells_started
+    return lambda: active.cells_started != started
+
+
+def _background(comm: Any, data: object) -> None:
+    """Answer ``data`` from the worker thread, as if from this message's handler."""
+    context = contextvars.copy_context()
+    kernel = getattr(comm, "kernel", None)
+    try:
+        parent = kernel.get_parent() if kernel is not None else None
+    except Exception:
+        parent = None
+    options = Options(should_stop=_cell_counter(), pause_every_s=PAUSE_EVERY_S)
+
+    def job() -> None:
+        _publish(comm, handle(data, options), context, parent)
+
+    _worker.submit(job)
+
+
+def _publish(comm: Any, data: protocol.Reply, context: contextvars.Context, parent: Any) -> None:
+    """Send ``data`` on ``comm`` from the worker with the request's parent header.
+
+    ipykernel 7 keeps the parent in a context variable: sending inside a copy of the
+    handler's context gives the reply the request's parent (and keeps the comm's replies
+    routed to the subshell the request came from). ipykernel 6 keeps only the latest
+    parent, so the reply is sent through the session with the request's parent.
+    """
+    kernel = getattr(comm, "kernel", None)
+    if isinstance(getattr(kernel, "_shell_parent", None), contextvars.ContextVar):
+        context.run(_send, comm, data)
+        return
+    session = getattr(kernel, "session", None)
+    socket = getattr(kernel, "iopub_socket", None)
+    if isinstance(parent, dict) and parent and session is not None and socket is not None:
+        try:
+            content = {"data": data, "comm_id": comm.comm_id}
+            session.send(socket, "comm_msg", content, parent=parent, ident=comm.topic)
+            return
+        except Exception:
+            log.debug("memlens could not send with the request's parent", exc_info=True)
+    _send(comm, data)
+
+
+class _Worker:
+    """One daemon thread running jobs in order (started on first use)."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="memlens-sizing", daemon=True
+                )
+                self._thread.start()
+        self._jobs.put(job)
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                job()
+            except BaseException:
+                log.exception("memlens: a background job failed")
+            del job
+
+
+_worker = _Worker()
 
 
 def _forget(comm: Any) -> None:
@@ -232,8 +394,10 @@ def register(shell: Any = None) -> None:
     Registering again replaces the target with the same handler and finds the recorder
     installed, so it is harmless.
     """
+    global _shell
     if shell is None:
         shell = _current_shell()
+    _shell = shell
     _comm_manager(shell).register_target(protocol.COMM_TARGET, _on_open)
     if shell is not None and hasattr(shell, "events"):
         try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .sizing import deep_size
+from .sizing import measure
 
 _GONE = object()
 _LAST = ("_", "__", "___")
@@ -74,7 +74,7 @@ class OutputCache:
                 grew = True
                 identity = id(value)
                 if identity not in self._pinned:
-                    size = deep_size(value, budget_s=self.budget_s)[0]
+                    size = measure([[value]], budget_s=self.budget_s).roots[0].deep
                     self._pinned[identity] = (execution_count, size)
                     added = size
             del value

@@ -26,7 +26,7 @@ MAX_ECHO_LENGTH = 64
 """Longest command name an error reply echoes back; longer ones are replaced by null."""
 
 ErrorCode = Literal["bad_request", "protocol_mismatch", "unknown_command", "internal"]
-Command = Literal["hello", "snapshot", "cells", "configure"]
+Command = Literal["hello", "snapshot", "cells", "configure", "variables", "expand"]
 Source = Literal["installed", "injected"]
 PeakMethod = Literal["exact", "sampled", "none"]
 
@@ -36,7 +36,19 @@ ERROR_CODES: tuple[ErrorCode, ...] = (
     "unknown_command",
     "internal",
 )
-COMMANDS: tuple[Command, ...] = ("hello", "snapshot", "cells", "configure")
+COMMANDS: tuple[Command, ...] = (
+    "hello",
+    "snapshot",
+    "cells",
+    "configure",
+    "variables",
+    "expand",
+)
+STEP_KINDS = ("name", "attr", "index", "key", "column")
+"""How a path steps into an object: see :class:`PathStep`."""
+
+MAX_EXPAND_LIMIT = 1000
+"""Largest page an ``expand`` request may ask for."""
 PEAK_METHODS: tuple[PeakMethod, ...] = ("exact", "sampled", "none")
 
 
@@ -167,7 +179,87 @@ class ConfigureBody(TypedDict):
     precise: bool
 
 
-ReplyBody = Union[KernelInfo, MemorySnapshot, CellsBody, ConfigureBody]
+class PathStep(TypedDict, total=False):
+    """One step from a variable into its contents; the kernel never evaluates text.
+
+    ``{"kind": "name", "value": str}`` (a variable; only first), ``{"kind": "attr",
+    "value": str}`` (an instance attribute), ``{"kind": "index", "index": n}`` (the nth
+    item of a list, tuple, deque, set or object array, in iteration order; the nth
+    unnamed referent of another object), ``{"kind": "key", "index": n}`` (the value of
+    the nth entry of a dict, in iteration order), ``{"kind": "column", "index": n}``
+    (the nth column of a DataFrame).
+    """
+
+    kind: str
+    value: str
+    index: int
+
+
+class VariableRow(TypedDict):
+    """A user variable (or the output cache) and its sizes, in bytes."""
+
+    name: str
+    type: str
+    """``list`` for builtins, else ``module.qualname`` (``numpy.ndarray``, ``pandas.DataFrame``)."""
+    shape: str | None
+    """``(1000, 3)`` for arrays and frames, ``len N`` for sized containers, else None."""
+    getsizeof: int | None
+    """What ``sys.getsizeof`` says; None when it raised."""
+    deep: int
+    """Bytes reachable from the object (see :mod:`memlens.sizing`)."""
+    retained: int
+    """Bytes that deleting it would free."""
+    partial: bool
+    """The walk was cut short: ``deep`` and ``retained`` are lower bounds."""
+    flags: list[str]
+    expandable: bool
+
+
+class ChildRow(TypedDict):
+    """A part of an expanded object: an item, an entry, an attribute, a column."""
+
+    label: str
+    """``[3]``, ``'apple'``, ``.weights``: a bounded repr that runs no user code."""
+    step: PathStep
+    type: str
+    shape: str | None
+    getsizeof: int | None
+    deep: int
+    retained: int
+    partial: bool
+    flags: list[str]
+    expandable: bool
+
+
+class WalkStats(TypedDict):
+    """What the walker cost."""
+
+    elapsed_ms: float
+    objects: int
+    walker_peak_bytes: int
+    capped: bool
+
+
+class VariablesBody(TypedDict):
+    """The body of a ``variables`` reply."""
+
+    rows: list[VariableRow]
+    output_cache: VariableRow | None
+    partial: bool
+    stats: WalkStats
+
+
+class ExpandBody(TypedDict):
+    """The body of an ``expand`` reply: one page of an object's parts."""
+
+    path: list[PathStep]
+    offset: int
+    total: int
+    partial: bool
+    children: list[ChildRow]
+
+
+ReplyBody = Union[KernelInfo, MemorySnapshot, CellsBody, ConfigureBody, VariablesBody, ExpandBody]
 
 
 class ErrorInfo(TypedDict):
@@ -285,6 +377,10 @@ def validate_reply(data: object) -> Reply:
         _snapshot(body, "body")
     elif command == "cells":
         _cells(body)
+    elif command == "variables":
+        _variables(body)
+    elif command == "expand":
+        _expand(body)
     else:
         _bool(body.get("precise"), "precise")
     return {
@@ -491,6 +587,95 @@ def _args(command: str, args: dict[str, Any]) -> None:
         _count(args.get("after"), "args.after")
     elif command == "configure":
         _bool(args.get("precise"), "args.precise")
+    elif command == "variables":
+        _positive(args.get("budget_ms"), "args.budget_ms")
+        complete = args.get("complete")
+        if not isinstance(complete, list):
+            raise ProtocolError("bad_request", "args.complete must be a list")
+        for name in complete:
+            _str(name, "args.complete[]")
+    elif command == "expand":
+        _path(args.get("path"), from_name=True)
+        _count(args.get("offset"), "args.offset")
+        _positive(args.get("limit"), "args.limit")
+        if args["limit"] > MAX_EXPAND_LIMIT:
+            raise ProtocolError("bad_request", f"args.limit must be at most {MAX_EXPAND_LIMIT}")
+        _positive(args.get("budget_ms"), "args.budget_ms")
+
+
+def _positive(value: object, what: str) -> None:
+    _count(value, what)
+    if value == 0:
+        raise ProtocolError("bad_request", f"{what} must be positive")
+
+
+def _path(value: object, *, from_name: bool) -> None:
+    if not isinstance(value, list) or (from_name and not value):
+        raise ProtocolError("bad_request", "path must be a non-empty list")
+    for position, item in enumerate(value):
+        step = _object(item, "step")
+        kind = step.get("kind")
+        if kind not in STEP_KINDS:
+            raise ProtocolError("bad_request", "step.kind is not known")
+        if from_name and (position == 0) != (kind == "name"):
+            raise ProtocolError("bad_request", "a path starts with a name, and only there")
+        if kind in ("name", "attr"):
+            _str(step.get("value"), "step.value")
+        else:
+            _count(step.get("index"), "step.index")
+
+
+def _sizes(row: dict[str, Any], what: str) -> None:
+    _str(row.get("type"), f"{what}.type")
+    _nullable(_str, row.get("shape", _MISSING), f"{what}.shape")
+    _nullable(_count, row.get("getsizeof", _MISSING), f"{what}.getsizeof")
+    _count(row.get("deep"), f"{what}.deep")
+    _count(row.get("retained"), f"{what}.retained")
+    _bool(row.get("partial"), f"{what}.partial")
+    _bool(row.get("expandable"), f"{what}.expandable")
+    flags = row.get("flags")
+    if not isinstance(flags, list):
+        raise ProtocolError("bad_request", f"{what}.flags must be a list")
+    for flag in flags:
+        _str(flag, f"{what}.flags[]")
+
+
+def _variable_row(value: object) -> None:
+    row = _object(value, "row")
+    _str(row.get("name"), "row.name")
+    _sizes(row, "row")
+
+
+def _variables(body: dict[str, Any]) -> None:
+    rows = body.get("rows")
+    if not isinstance(rows, list):
+        raise ProtocolError("bad_request", "rows must be a list")
+    for row in rows:
+        _variable_row(row)
+    output_cache = body.get("output_cache", _MISSING)
+    if output_cache is not None:
+        _variable_row(output_cache)
+    _bool(body.get("partial"), "partial")
+    stats = _object(body.get("stats"), "stats")
+    _finite(stats.get("elapsed_ms"), "stats.elapsed_ms")
+    _count(stats.get("objects"), "stats.objects")
+    _count(stats.get("walker_peak_bytes"), "stats.walker_peak_bytes")
+    _bool(stats.get("capped"), "stats.capped")
+
+
+def _expand(body: dict[str, Any]) -> None:
+    _path(body.get("path"), from_name=True)
+    _count(body.get("offset"), "offset")
+    _count(body.get("total"), "total")
+    _bool(body.get("partial"), "partial")
+    children = body.get("children")
+    if not isinstance(children, list):
+        raise ProtocolError("bad_request", "children must be a list")
+    for item in children:
+        child = _object(item, "child")
+        _str(child.get("label"), "child.label")
+        _path([child.get("step")], from_name=False)
+        _sizes(child, "child")
 
 
 def _bool(value: object, what: str) -> None:

@@ -302,6 +302,8 @@ class CellRecorder:
         self._precise: _Precise | None = None
         self._output_cache = OutputCache(shell, budget_s=OUTPUT_BUDGET_S)
         self._registered = False
+        self.cells_started = 0
+        """Cells that started so far: a walk on another thread stops when it moves."""
 
     # -- registration -------------------------------------------------------------------
 
@@ -384,6 +386,7 @@ class CellRecorder:
 
     def pre_run_cell(self, info: Any) -> None:
         """IPython's ``pre_run_cell`` hook. Never raises."""
+        self.cells_started += 1
         try:
             self._pre(info)
         except Exception:

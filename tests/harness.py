@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -258,6 +259,43 @@ class Kernel:
         msg_id = self._send_shell("comm_msg", {"comm_id": comm_id, "data": data}, subshell_id)
         return self._comm_data(msg_id, comm_id)
 
+    def ask(
+        self,
+        comm_id: str,
+        command: str,
+        args: Any = None,
+        *,
+        subshell_id: str | None = None,
+        timeout: float = TIMEOUT,
+    ) -> tuple[Any, dict[str, Any]]:
+        """Send one request and wait for its reply, however late it comes (``variables``
+        and ``expand`` are answered from a background thread, after the comm_msg's idle
+        status). Returns the reply's data and the comm_msg it came in."""
+        request_id = uuid.uuid4().hex[:12]
+        data = {"v": 1, "type": "request", "id": request_id, "command": command, "args": args}
+        msg_id = self._send_shell("comm_msg", {"comm_id": comm_id, "data": data}, subshell_id)
+        message = self.wait_for_reply(comm_id, request_id, timeout=timeout)
+        message["request_msg_id"] = msg_id
+        return message["content"]["data"], message
+
+    def wait_for_reply(
+        self, comm_id: str, request_id: str, *, timeout: float = TIMEOUT
+    ) -> dict[str, Any]:
+        """The iopub comm_msg on ``comm_id`` whose data answers ``request_id``."""
+        deadline = time.monotonic() + timeout
+        for message in list(self.pending):
+            if _answers(message, comm_id, request_id):
+                self.pending.remove(message)
+                return message
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no reply to {request_id} within {timeout} s")
+            message = self.client.get_iopub_msg(timeout=left)
+            if _answers(message, comm_id, request_id):
+                return message  # type: ignore[no-any-return]
+            self.pending.append(message)
+
     def request(
         self,
         comm_id: str,
@@ -273,3 +311,15 @@ class Kernel:
         assert len(replies) == 1, replies
         assert replies[0]["id"] == request_id, replies[0]
         return replies[0]
+
+
+def _answers(message: dict[str, Any], comm_id: str, request_id: str) -> bool:
+    if message["msg_type"] != "comm_msg":
+        return False
+    content = message["content"]
+    data = content.get("data")
+    return (
+        content.get("comm_id") == comm_id
+        and isinstance(data, dict)
+        and data.get("id") == request_id
+    )

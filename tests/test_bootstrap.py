@@ -83,12 +83,20 @@ print("ok")
 """
 
 
+def run_script(script: str, directory: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` in a fresh interpreter, from a file: the bootstrap code is larger
+    than one command-line argument may be (128 KiB on Linux)."""
+    path = directory / "script.py"
+    path.write_text(script)
+    return subprocess.run(
+        [sys.executable, str(path)], cwd=directory, capture_output=True, text=True, timeout=60
+    )
+
+
 def test_injection_in_a_plain_interpreter(tmp_path: Path) -> None:
     """Run twice, the bootstrap injects once and leaves no names in the caller's namespace."""
     script = f"CODE = {BOOTSTRAP_CODE!r}\n_ = None\n{INJECTION_CHECK}"
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
-    )
+    result = run_script(script, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
 
@@ -104,9 +112,7 @@ try:
 except memlens.protocol.ProtocolError:
     print(traceback.format_exc())
 """
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
-    )
+    result = run_script(script, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "<memlens-injected>/memlens/protocol.py" in result.stdout
     assert 'raise ProtocolError("bad_request", f"{what} is not an object")' in result.stdout

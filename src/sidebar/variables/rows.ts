@@ -92,9 +92,13 @@ const FLAG_TEXT: Record<string, string> = {
   sizeof_raised: '__sizeof__ raised; its size is counted as 0',
   sizeof_negative: '__sizeof__ returned a negative number; counted as 0',
   sizeof_absurd: '__sizeof__ returned an absurd number; counted as 0',
-  mutated: 'the object changed while it was measured',
+  mutated: 'the object changed, or the name was rebound, while it was measured',
   getattr_hostile: 'attribute access misbehaves; attributes were not followed',
-  deep_nesting: 'nested very deep'
+  deep_nesting: 'nested more than 1,000 levels deep (sizes are still exact)',
+  interrupted:
+    'a cell started, so the walk stopped: sizes are lower bounds until the next refresh',
+  retained_approx:
+    "another variable's walk was cut short, so this retained size may be too high"
 };
 
 /** Flags in words, one per line; unknown flags are shown as they are. */

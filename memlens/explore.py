@@ -1,0 +1,628 @@
+"""Describe an object and list its parts without running the user's code.
+
+Used by the Variables section: a type name, a shape, a label for a key, the parts of a
+container or an instance (:func:`children`), and the object a path of steps leads to
+(:func:`resolve`). Only C-level methods of the builtin types are called on user objects
+(``list.__len__``, ``dict.keys``, ``object.__getattribute__`` where no descriptor can
+run, member descriptors of ``__slots__``), so a hostile ``__getattr__``,
+``__getattribute__``, ``__len__``, ``__iter__``, ``__repr__`` or ``__class__`` is never
+called. numpy and pandas are used only when the user has imported them.
+
+Children, by the kind of object:
+
+- list, tuple, deque: items, ``[i]``, step ``{"kind": "index", "index": i}``;
+- dict (and subclasses): the value of each entry in iteration order, labelled by a safe
+  repr of its key, step ``{"kind": "key", "index": n}``;
+- set, frozenset: elements in iteration order, step ``index`` (the order is Python's
+  and changes when the set does: a stale path may then lead to another element);
+- numpy arrays: ``.base`` for a view; the items along the first axis of object arrays;
+- pandas DataFrame: columns, labelled by a safe repr of the column name, step
+  ``{"kind": "column", "index": n}``; the part is the column's values (an ndarray or
+  pandas extension array);
+- anything else: its instance attributes, named where the name can be found without
+  reading ``__dict__`` (``__slots__``, dataclass fields, and names the class's own
+  methods assign), step ``{"kind": "attr", "value": name}``; other referents the gc
+  reports are listed as ``<referent k: Type>`` with step ``index`` k.
+
+Modules, classes, functions and the like are not expanded.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import sys
+import types
+from collections.abc import Iterator
+from typing import Any
+
+from . import sizing
+
+_TYPE_DICT = type.__dict__["__dict__"].__get__
+_TYPE_MRO = type.__dict__["__mro__"].__get__
+_TYPE_MODULE = type.__dict__["__module__"].__get__
+_TYPE_QUALNAME = type.__dict__["__qualname__"].__get__
+_OBJECT_GETATTRIBUTE = object.__getattribute__
+_MISSING = object()
+
+LABEL_LENGTH = 60
+"""Longest label, in characters."""
+
+
+class PathError(Exception):
+    """A path step that does not (or no longer) lead anywhere."""
+
+
+class Child:
+    """One part of an object: how to show it, the step to it, and the object."""
+
+    __slots__ = ("label", "obj", "step")
+
+    def __init__(self, label: str, step: dict[str, Any], obj: object) -> None:
+        self.label = label
+        self.step = step
+        self.obj = obj
+
+    def __repr__(self) -> str:
+        return f"Child({self.label!r}, {self.step!r})"
+
+
+# -- describing ------------------------------------------------------------------------------
+
+_names: dict[type, str] = {}
+
+
+def type_name(obj: object) -> str:
+    """``list`` for builtins, else ``module.qualname``, shortened to the top-level package
+    where it exports the same class (``pandas.DataFrame``, not ``pandas.core.frame...``)."""
+    kind = type(obj)
+    name = _names.get(kind)
+    if name is None:
+        name = _names[kind] = _type_name(kind)
+        if len(_names) > 10_000:
+            _names.clear()
+    return name
+
+
+def _type_name(kind: type) -> str:
+    try:
+        module = _TYPE_MODULE(kind)
+        qualname = _TYPE_QUALNAME(kind)
+    except Exception:
+        return "?"
+    if not isinstance(module, str) or not isinstance(qualname, str):
+        return str(getattr(kind, "__name__", "?"))
+    if module == "builtins":
+        return qualname
+    top = module.split(".", 1)[0]
+    package = sys.modules.get(top)
+    if top != module and isinstance(package, types.ModuleType):
+        exported = _module_dict(package).get(qualname.split(".", 1)[0])
+        if exported is kind:
+            return f"{top}.{qualname}"
+    return f"{module}.{qualname}"
+
+
+def _module_dict(module: types.ModuleType) -> dict[str, Any]:
+    try:
+        namespace = sizing._MODULE_DICT(module)
+    except Exception:
+        return {}
+    return namespace if isinstance(namespace, dict) else {}
+
+
+def _library_class(module: str, name: str) -> type | None:
+    """A class of an imported library (``_library_class("pandas", "DataFrame")``)."""
+    package = sys.modules.get(module)
+    if not isinstance(package, types.ModuleType):
+        return None
+    found = _module_dict(package).get(name)
+    return found if isinstance(found, type) else None
+
+
+def _is(obj: object, module: str, name: str) -> bool:
+    klass = _library_class(module, name)
+    return klass is not None and issubclass(type(obj), klass)
+
+
+_SIZED = (list, tuple, dict, set, frozenset, str, bytes, bytearray)
+
+
+def builtin_len(obj: object) -> int | None:
+    """The length of a builtin container (or of a subclass, by the builtin's own
+    ``__len__``), a deque or a range; None for anything else (no ``__len__`` runs)."""
+    base: Any
+    for base in _SIZED:
+        if isinstance(obj, base):
+            return int(base.__len__(obj))
+    deque: Any = _deque_type()
+    if deque is not None and isinstance(obj, deque):
+        return int(deque.__len__(obj))
+    if isinstance(obj, range):
+        try:
+            return len(obj)
+        except OverflowError:
+            return None
+    return None
+
+
+def _deque_type() -> type | None:
+    collections = sys.modules.get("collections")
+    deque = getattr(collections, "deque", None)
+    return deque if isinstance(deque, type) else None
+
+
+def _slice(sequence: Any, start: int, stop: int | None) -> list[object]:
+    """Items ``start:stop`` of a list or tuple (of a subclass too), by the builtin's method."""
+    base: Any = list if isinstance(sequence, list) else tuple
+    return list(base.__getitem__(sequence, slice(start, stop)))
+
+
+def _iterate(container: Any) -> Iterator[object]:
+    """Iterate a deque, set or frozenset with the builtin's own ``__iter__``."""
+    deque: Any = _deque_type()
+    if deque is not None and isinstance(container, deque):
+        return iter(deque.__iter__(container))
+    base: Any = set if isinstance(container, set) else frozenset
+    return iter(base.__iter__(container))
+
+
+def shape(obj: object) -> str | None:
+    """``(1000, 3)`` for numpy arrays and pandas frames and series, ``len N`` for sized
+    builtin containers and strings, else None."""
+    try:
+        if _is(obj, "numpy", "ndarray"):
+            return str(tuple(_TYPE_DICT(_library_class("numpy", "ndarray"))["shape"].__get__(obj)))
+        if _is(obj, "pandas", "DataFrame") or _is(obj, "pandas", "Series"):
+            return str(tuple(obj.shape))  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    length = builtin_len(obj)
+    return None if length is None else f"len {length}"
+
+
+def getsizeof(obj: object) -> tuple[int | None, str | None]:
+    """``(sys.getsizeof(obj), flag)``: None and a flag when ``__sizeof__`` misbehaves."""
+    try:
+        size = sys.getsizeof(obj)
+    except ValueError as error:
+        negative = ">= 0" in str(error)
+        return None, sizing.SIZEOF_NEGATIVE if negative else sizing.SIZEOF_RAISED
+    except OverflowError:
+        return None, sizing.SIZEOF_ABSURD
+    except Exception:
+        return None, sizing.SIZEOF_RAISED
+    if size > sizing._ABSURD:
+        return None, sizing.SIZEOF_ABSURD
+    return size, None
+
+
+GETATTR_HOSTILE = "getattr_hostile"
+"""The object's class customizes attribute lookup (``__getattr__``/``__getattribute__``),
+as proxies do: memlens never calls it, and sizes what the object really references."""
+
+_TRUSTED_GETATTR = ("pandas", "numpy", "torch", "xarray", "IPython", "traitlets", "polars")
+
+
+def attribute_flags(obj: object) -> list[str]:
+    """``[GETATTR_HOSTILE]`` for proxies and classes with their own attribute lookup
+    (outside a few well-known libraries), else ``[]``."""
+    kind = type(obj)
+    if kind in (getattr(sys.modules.get("weakref"), "ProxyType", None),) or (
+        kind is getattr(sys.modules.get("weakref"), "CallableProxyType", None)
+    ):
+        return [GETATTR_HOSTILE]
+    for name in ("__getattribute__", "__getattr__"):
+        owner = _defining(kind, name)
+        if owner is None:
+            continue
+        lookup = _TYPE_DICT(owner).get(name)
+        if type(lookup) is not types.FunctionType:
+            continue  # a builtin type's own slot: not customized
+        module = _TYPE_DICT(owner).get("__module__", "")
+        if isinstance(module, str) and module.split(".", 1)[0] in _TRUSTED_GETATTR:
+            continue
+        return [GETATTR_HOSTILE]
+    return []
+
+
+def _defining(kind: type, name: str) -> type | None:
+    try:
+        for klass in _TYPE_MRO(kind):
+            if name in _TYPE_DICT(klass):
+                return klass  # type: ignore[no-any-return]
+    except Exception:
+        return None
+    return None
+
+
+def label(value: object, fallback: str) -> str:
+    """A bounded repr of ``value`` if it is a str, bytes, int, float, bool, None or a
+    short tuple of those (by the builtins' own ``__repr__``); else ``fallback``."""
+    text = _safe_repr(value, 2)
+    if text is None:
+        return fallback
+    return text if len(text) <= LABEL_LENGTH else text[: LABEL_LENGTH - 1] + "\u2026"
+
+
+def _safe_repr(value: object, depth: int) -> str | None:
+    if value is None or value is True or value is False:
+        return repr(value)
+    if isinstance(value, str):
+        return str.__repr__(str.__getitem__(value, slice(0, LABEL_LENGTH)))
+    if isinstance(value, bytes):
+        return bytes.__repr__(bytes.__getitem__(value, slice(0, LABEL_LENGTH)))
+    if isinstance(value, int):
+        if int.bit_length(value) > 128:
+            return f"<int of {int.bit_length(value)} bits>"
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return float.__repr__(value)
+    if isinstance(value, tuple) and depth > 0:
+        items = tuple.__getitem__(value, slice(0, 5))
+        parts = [_safe_repr(item, depth - 1) for item in items]
+        if any(part is None for part in parts):
+            return None
+        more = ", \u2026" if tuple.__len__(value) > 5 else ""
+        comma = "," if tuple.__len__(value) == 1 else ""
+        return "(" + ", ".join(parts) + comma + more + ")"  # type: ignore[arg-type]
+    return None
+
+
+# -- children ------------------------------------------------------------------------------
+
+
+def _not_data(obj: object) -> bool:
+    kind = type(obj)
+    if issubclass(kind, sizing._SKIPPED_TYPES):
+        return True
+    return kind is types.FunctionType and not sizing._FUNC_CLOSURE(obj)
+
+
+def expandable(obj: object) -> bool:
+    """Whether :func:`children` has anything to list."""
+    try:
+        return count(obj) > 0
+    except Exception:
+        return False
+
+
+def count(obj: object) -> int:
+    """How many children :func:`children` lists."""
+    if _not_data(obj):
+        return 0
+    length = builtin_len(obj)
+    if length is not None:
+        return 0 if isinstance(obj, (str, bytes, bytearray, range)) else length
+    if _is(obj, "pandas", "DataFrame"):
+        return len(obj.columns)  # type: ignore[attr-defined]
+    if _is(obj, "numpy", "ndarray"):
+        return _array_count(obj)
+    return len(_attributes(obj))
+
+
+def children(obj: object, offset: int = 0, limit: int | None = None) -> list[Child]:
+    """The children ``offset`` to ``offset + limit`` of ``obj`` (see the module's
+    docstring); an empty list for objects that have none."""
+    stop = None if limit is None else offset + limit
+    if _not_data(obj):
+        return []
+    if isinstance(obj, (str, bytes, bytearray, range)):
+        return []
+    if isinstance(obj, (list, tuple)):
+        items = _slice(obj, offset, stop)
+        return [_item(offset + i, item) for i, item in enumerate(items)]
+    deque = _deque_type()
+    if deque is not None and isinstance(obj, deque):
+        items = list(itertools.islice(_iterate(obj), offset, stop))
+        return [_item(offset + i, item) for i, item in enumerate(items)]
+    if isinstance(obj, dict):
+        entries = list(itertools.islice(dict.items(obj), offset, stop))
+        return [
+            Child(label(key, f"<key {offset + i}: {type_name(key)}>"), _key(offset + i), value)
+            for i, (key, value) in enumerate(entries)
+        ]
+    if isinstance(obj, (set, frozenset)):
+        members = list(itertools.islice(_iterate(obj), offset, stop))
+        return [
+            Child(
+                label(member, f"<item {offset + i}: {type_name(member)}>"),
+                _index(offset + i),
+                member,
+            )
+            for i, member in enumerate(members)
+        ]
+    if _is(obj, "pandas", "DataFrame"):
+        return _columns(obj, offset, stop)
+    if _is(obj, "numpy", "ndarray"):
+        return _array_children(obj, offset, stop)
+    return _attributes(obj)[offset:stop]
+
+
+def siblings(obj: object, page: list[Child]) -> list[object]:
+    """Everything ``obj`` refers to besides the objects of ``page`` (at their places):
+    the other children, dict keys, and unnamed parts. For sizing a page's retained sizes."""
+    if isinstance(obj, (list, tuple)):
+        if not page:
+            return _slice(obj, 0, None)
+        first = page[0].step["index"]
+        last = page[-1].step["index"] + 1
+        return _slice(obj, 0, first) + _slice(obj, last, None)
+    if isinstance(obj, dict):
+        chosen = {child.step["index"] for child in page}
+        rest: list[object] = list(dict.keys(obj))
+        rest += [value for n, value in enumerate(dict.values(obj)) if n not in chosen]
+        return rest
+    if _is(obj, "pandas", "DataFrame"):
+        return []
+    placed = {id(child.obj) for child in page}
+    everything = children(obj)
+    return [child.obj for child in everything if id(child.obj) not in placed]
+
+
+def _item(index: int, item: object) -> Child:
+    return Child(f"[{index}]", _index(index), item)
+
+
+def _index(index: int) -> dict[str, Any]:
+    return {"kind": "index", "index": index}
+
+
+def _key(index: int) -> dict[str, Any]:
+    return {"kind": "key", "index": index}
+
+
+def _columns(frame: Any, offset: int, stop: int | None) -> list[Child]:
+    names = list(frame.columns)[offset:stop]
+    return [
+        Child(
+            label(name, f"<column {offset + n}: {type_name(name)}>"),
+            {"kind": "column", "index": offset + n},
+            column_values(frame, offset + n),
+        )
+        for n, name in enumerate(names)
+    ]
+
+
+def column_values(frame: Any, index: int) -> object:
+    """The values of a DataFrame's column: an ndarray or a pandas extension array."""
+    return frame.iloc[:, index]._values
+
+
+def _array_children(array: object, offset: int = 0, stop: int | None = None) -> list[Child]:
+    """``.base`` (for a view), then the items along the first axis (object arrays)."""
+    ndarray = _library_class("numpy", "ndarray")
+    if ndarray is None:
+        return []
+    getters = _TYPE_DICT(ndarray)
+    found: list[Child] = []
+    base = getters["base"].__get__(array)
+    if base is not None:
+        found.append(Child(".base", {"kind": "attr", "value": "base"}, base))
+    if getters["dtype"].__get__(array).kind == "O" and getters["ndim"].__get__(array) > 0:
+        length = getters["shape"].__get__(array)[0]
+        first = max(0, offset - len(found))
+        last = length if stop is None else max(first, min(length, stop - len(found)))
+        getitem = getters["__getitem__"]
+        items = [_item(i, getitem(array, i)) for i in range(first, last)]
+        return (found[offset:stop] if offset < len(found) else []) + items
+    return found[offset:stop]
+
+
+def _array_count(array: object) -> int:
+    ndarray = _library_class("numpy", "ndarray")
+    if ndarray is None:
+        return 0
+    getters = _TYPE_DICT(ndarray)
+    total = 0 if getters["base"].__get__(array) is None else 1
+    if getters["dtype"].__get__(array).kind == "O" and getters["ndim"].__get__(array) > 0:
+        total += getters["shape"].__get__(array)[0]
+    return total
+
+
+# -- attributes ------------------------------------------------------------------------------
+
+
+def _attributes(obj: object) -> list[Child]:
+    """Named instance attributes, then the other referents by position (see the module)."""
+    kind = type(obj)
+    referents = [item for item in gc.get_referents(obj) if item is not kind and not _not_data(item)]
+    named: list[Child] = []
+    claimed: set[int] = set()
+    for name, value in _named_attributes(obj, kind):
+        if id(value) in claimed:
+            continue
+        named.append(Child(f".{name}", {"kind": "attr", "value": name}, value))
+        claimed.add(id(value))
+    unnamed = [item for item in referents if id(item) not in claimed]
+    named += [
+        Child(f"<referent {k}: {type_name(item)}>", _index(k), item)
+        for k, item in enumerate(unnamed)
+    ]
+    return named
+
+
+def _named_attributes(obj: object, kind: type) -> Iterator[tuple[str, object]]:
+    referent_ids = {id(item) for item in gc.get_referents(obj)}
+    seen: set[str] = set()
+    for name, value in _slot_values(obj, kind):
+        seen.add(name)
+        yield name, value
+    for name in _candidate_names(kind):
+        if name in seen or name.startswith("__"):
+            continue
+        seen.add(name)
+        value = _instance_attribute(obj, kind, name)
+        if value is not _MISSING and id(value) in referent_ids:
+            yield name, value
+
+
+def _slot_values(obj: object, kind: type) -> Iterator[tuple[str, object]]:
+    for klass in _TYPE_MRO(kind):
+        slots = _TYPE_DICT(klass).get("__slots__", ())
+        if isinstance(slots, str):
+            slots = (slots,)
+        if not isinstance(slots, (tuple, list)):
+            continue
+        for name in slots:
+            if not isinstance(name, str):
+                continue
+            descriptor = _TYPE_DICT(klass).get(_mangle(klass, name))
+            if type(descriptor) is not types.MemberDescriptorType:
+                continue
+            try:
+                yield name, descriptor.__get__(obj, kind)
+            except AttributeError:
+                continue
+
+
+def _mangle(klass: type, name: str) -> str:
+    if name.startswith("__") and not name.endswith("__"):
+        return "_" + str(_TYPE_DICT(klass).get("__name__", klass.__name__)).lstrip("_") + name
+    return name
+
+
+_candidates: dict[type, list[str]] = {}
+
+
+def _candidate_names(kind: type) -> list[str]:
+    """Names an instance of ``kind`` probably has: dataclass fields, ``__match_args__``,
+    and every name stored as an attribute by the code of the class's functions."""
+    found = _candidates.get(kind)
+    if found is not None:
+        return found
+    names: dict[str, None] = {}
+    for klass in _TYPE_MRO(kind):
+        if klass is object:
+            continue
+        namespace = _TYPE_DICT(klass)
+        fields = namespace.get("__dataclass_fields__")
+        if isinstance(fields, dict):
+            names.update(dict.fromkeys(name for name in fields if isinstance(name, str)))
+        match_args = namespace.get("__match_args__")
+        if isinstance(match_args, tuple):
+            names.update(dict.fromkeys(name for name in match_args if isinstance(name, str)))
+        for value in list(namespace.values()):
+            functions: list[object] = [value]
+            if isinstance(value, (staticmethod, classmethod)):
+                functions = [value.__func__]
+            elif isinstance(value, property):
+                functions = [value.fget, value.fset, value.fdel]
+            for function in functions:
+                if type(function) is types.FunctionType:
+                    for code in _codes(function.__code__):
+                        names.update(dict.fromkeys(code.co_names))
+    found = list(names)
+    if len(_candidates) > 10_000:
+        _candidates.clear()
+    _candidates[kind] = found
+    return found
+
+
+def _codes(code: types.CodeType) -> Iterator[types.CodeType]:
+    pending = [code]
+    while pending:
+        current = pending.pop()
+        yield current
+        pending.extend(const for const in current.co_consts if isinstance(const, types.CodeType))
+
+
+def _instance_attribute(obj: object, kind: type, name: str) -> object:
+    """The value of ``name`` if the instance itself holds one, else _MISSING. Runs no
+    descriptor and no ``__getattr__``: names the class defines with a ``__get__`` are
+    left out (properties run code), as are names the instance does not hold."""
+    for klass in _TYPE_MRO(kind):
+        attribute = _TYPE_DICT(klass).get(name, _MISSING)
+        if attribute is not _MISSING:
+            if hasattr(type(attribute), "__get__"):
+                return _MISSING
+            break
+    try:
+        return _OBJECT_GETATTRIBUTE(obj, name)
+    except Exception:
+        return _MISSING
+
+
+# -- paths -----------------------------------------------------------------------------------
+
+
+def step(obj: object, kind: str, value: Any) -> object:
+    """Take one step (``attr``, ``index``, ``key`` or ``column``) from ``obj``; raise
+    :class:`PathError` if it leads nowhere."""
+    if _not_data(obj):
+        raise PathError(f"a {type_name(obj)} is not expanded")
+    if kind == "index":
+        found = _nth(obj, value)
+    elif kind == "key":
+        if not isinstance(obj, dict):
+            raise PathError(f"a {type_name(obj)} has no entries")
+        found = _nth_of(dict.values(obj), value, "entry", obj)
+    elif kind == "column":
+        if not _is(obj, "pandas", "DataFrame"):
+            raise PathError(f"a {type_name(obj)} has no columns")
+        if value >= len(obj.columns):  # type: ignore[attr-defined]
+            raise PathError(f"column {value} is out of range")
+        found = column_values(obj, value)
+    elif kind == "attr":
+        found = _attribute_named(obj, value)
+    else:
+        raise PathError(f"unknown step kind {kind!r}")
+    return found
+
+
+def _nth(obj: object, index: int) -> object:
+    if isinstance(obj, (list, tuple)):
+        length = builtin_len(obj) or 0
+        if index >= length:
+            raise PathError(f"index {index} is out of range (length {length})")
+        return _slice(obj, index, index + 1)[0]
+    deque = _deque_type()
+    if (deque is not None and isinstance(obj, deque)) or isinstance(obj, (set, frozenset)):
+        return _nth_of(_iterate(obj), index, "item", obj)
+    if isinstance(obj, (dict, str, bytes, bytearray, range)):
+        raise PathError(f"a {type_name(obj)} has no items to index")
+    if _is(obj, "numpy", "ndarray") or _is(obj, "pandas", "DataFrame"):
+        parts = children(obj)
+    else:
+        parts = _attributes(obj)
+    matches = [child.obj for child in parts if child.step == _index(index)]
+    if not matches:
+        raise PathError(f"item {index} of a {type_name(obj)} is not there")
+    return matches[0]
+
+
+def _nth_of(items: Any, index: int, what: str, obj: object) -> object:
+    found: object
+    for found in itertools.islice(items, index, index + 1):
+        return found
+    raise PathError(f"{what} {index} of a {type_name(obj)} is out of range")
+
+
+def _attribute_named(obj: object, name: str) -> object:
+    if _is(obj, "numpy", "ndarray"):
+        parts = _array_children(obj)
+    else:
+        parts = _attributes(obj)
+    for child in parts:
+        if child.step == {"kind": "attr", "value": name}:
+            return child.obj
+    raise PathError(f"a {type_name(obj)} has no attribute {name!r} here")
+
+
+def resolve(namespace: dict[str, Any], path: list[dict[str, Any]]) -> object:
+    """The object ``path`` leads to from ``namespace``; :class:`PathError` if it does not."""
+    first = path[0]
+    name = first.get("value")
+    value = namespace.get(name, _MISSING) if isinstance(name, str) else _MISSING
+    if value is _MISSING:
+        raise PathError(f"there is no variable named {name!r}")
+    for position, current in enumerate(path[1:], start=1):
+        kind = current.get("kind")
+        argument = current.get("value") if kind == "attr" else current.get("index")
+        try:
+            value = step(value, str(kind), argument)
+        except PathError as error:
+            raise PathError(f"step {position} of the path: {error}") from None
+        except Exception as error:  # a library raised while reading a column
+            raise PathError(f"step {position} of the path failed: {type(error).__name__}") from None
+    return value

@@ -1,0 +1,281 @@
+"""The Variables section's data: sizes of the user's variables, and pages of their parts.
+
+Builds the bodies of the ``variables`` and ``expand`` replies from an IPython shell, with
+:mod:`memlens.namespace` (which names are variables), :mod:`memlens.explore` (types,
+shapes, parts, paths) and :mod:`memlens.sizing` (deep and retained sizes). Knows nothing
+of comms; :mod:`memlens.comm` runs these functions on a background thread.
+
+Sizes
+-----
+``variables``: one root per variable, one for the output cache (``Out``, ``_``, ``__``,
+``___``, ``_N``) and one for the hidden values that may share data with variables
+(private ``_names``, closures), so that a variable's retained size is what deleting it
+would free while the rest of the namespace lives on. The time budget is shared out:
+variables named in ``complete`` first (with nearly all of it), then the others from the
+smallest ``getsizeof`` up, each with an equal share of what is left, then the output
+cache, then the hidden values with whatever remains.
+
+``expand``: one root per child of the page, and one for the parent's other parts (the
+other items, the keys, other attributes: walked last, with what the budget leaves), so
+that a child's retained size is what removing it from its parent would free. DataFrame
+columns are sized as their data: ``nbytes`` for a numeric column (its slice of the
+block), its pointers plus the objects for an object column, the extension array for
+others.
+
+Flags on rows, besides :mod:`memlens.sizing`'s: ``getattr_hostile`` (see
+:data:`memlens.explore.GETATTR_HOSTILE`), ``mutated`` (the name was rebound or deleted
+while it was being sized), ``retained_approx`` (another root's walk was cut short, so
+some of what this row shares with it may be counted as its own: its retained size may be
+too high).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, Callable
+
+from . import explore, namespace, sizing
+from .protocol import ChildRow, ExpandBody, PathStep, VariableRow, VariablesBody
+
+RETAINED_APPROX = "retained_approx"
+"""Another root's walk was cut short: this row's retained size may be too high."""
+
+MUTATED = sizing.MUTATED
+
+COMPLETE_SHARE = 1_000_000.0
+"""Weight of a variable named in ``complete`` against 1 for the others."""
+
+OUTPUT_CACHE_NAME = "Out"
+OUTPUT_CACHE_TYPE = "output cache"
+
+_GONE = object()
+
+
+class _Described:
+    """What a row says besides its sizes."""
+
+    __slots__ = ("expandable", "flags", "getsizeof", "shape", "type")
+
+    def __init__(self, obj: object) -> None:
+        self.type = explore.type_name(obj)
+        self.shape = _guard(explore.shape, obj)
+        size, flag = explore.getsizeof(obj)
+        self.getsizeof = size
+        self.flags: list[str] = [] if flag is None else [flag]
+        self.flags += explore.attribute_flags(obj)
+        self.expandable = explore.expandable(obj)
+
+
+def _guard(function: Callable[[object], Any], obj: object) -> Any:
+    try:
+        return function(obj)
+    except Exception:
+        return None
+
+
+def _flags(described: list[str], sizes: sizing.RootSizes, approx: bool) -> list[str]:
+    flags = set(described) | set(sizes.flags)
+    if approx and not sizes.partial:
+        flags.add(RETAINED_APPROX)
+    return sorted(flags)
+
+
+def variables_body(
+    shell: Any,
+    *,
+    budget_ms: float,
+    complete: list[str] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    pause_every_s: float | None = None,
+    cap_bytes: int | None = None,
+) -> VariablesBody:
+    """The body of a ``variables`` reply for ``shell`` (an IPython shell, or None)."""
+    started = time.perf_counter()
+    user_ns = getattr(shell, "user_ns", None)
+    if not isinstance(user_ns, dict):
+        user_ns = {}
+    hidden_ns = getattr(shell, "user_ns_hidden", None)
+    if not isinstance(hidden_ns, dict):
+        hidden_ns = {}
+    variables, hidden = namespace.split(user_ns, hidden_ns)
+    cache = namespace.output_cache(shell, user_ns) if shell is not None else None
+    wanted = set(complete or ())
+    described = {name: _Described(value) for name, value in variables}
+
+    def order(item: tuple[str, object]) -> tuple[int, int]:
+        name = item[0]
+        return (0 if name in wanted else 1, described[name].getsizeof or 0)
+
+    ordered = sorted(variables, key=order)
+    roots: list[list[object]] = [[value] for _, value in ordered]
+    shares = [COMPLETE_SHARE if name in wanted else 1.0 for name, _ in ordered]
+    if cache is not None:
+        roots.append(cache)
+        shares.append(1.0)
+    roots.append(hidden)
+    shares.append(0.0)
+    report = sizing.measure(
+        roots,
+        budget_s=budget_ms / 1000.0,
+        shares=shares,
+        cap_bytes=cap_bytes,
+        skip=_skipped(shell, user_ns),
+        should_stop=should_stop,
+        pause_every_s=pause_every_s,
+    )
+    approx = report.partial
+    rows: list[VariableRow] = []
+    for (name, value), sizes in zip(ordered, report.roots):
+        about = described[name]
+        flags = _flags(about.flags, sizes, approx)
+        if user_ns.get(name, _GONE) is not value:
+            flags = sorted({*flags, MUTATED})
+        rows.append(
+            {
+                "name": name,
+                "type": about.type,
+                "shape": about.shape,
+                "getsizeof": about.getsizeof,
+                "deep": sizes.deep,
+                "retained": sizes.retained,
+                "partial": sizes.partial,
+                "flags": flags,
+                "expandable": about.expandable,
+            }
+        )
+    rows.sort(key=lambda row: (-row["retained"], row["name"]))
+    output_cache: VariableRow | None = None
+    if cache is not None:
+        out = cache[0]
+        sizes = report.roots[len(ordered)]
+        size, flag = explore.getsizeof(out)
+        output_cache = {
+            "name": OUTPUT_CACHE_NAME,
+            "type": OUTPUT_CACHE_TYPE,
+            "shape": explore.shape(out),
+            "getsizeof": size,
+            "deep": sizes.deep,
+            "retained": sizes.retained,
+            "partial": sizes.partial,
+            "flags": _flags([] if flag is None else [flag], sizes, approx),
+            "expandable": explore.expandable(out),
+        }
+    return {
+        "rows": rows,
+        "output_cache": output_cache,
+        "partial": report.partial,
+        "stats": {
+            "elapsed_ms": round((time.perf_counter() - started) * 1000.0, 3),
+            "objects": report.objects,
+            "walker_peak_bytes": report.walker_peak_bytes,
+            "capped": report.capped,
+        },
+    }
+
+
+def expand_body(
+    shell: Any,
+    *,
+    path: list[PathStep],
+    offset: int,
+    limit: int,
+    budget_ms: float,
+    should_stop: Callable[[], bool] | None = None,
+    pause_every_s: float | None = None,
+    cap_bytes: int | None = None,
+) -> ExpandBody:
+    """The body of an ``expand`` reply; raises :class:`memlens.explore.PathError` when
+    the path does not lead to an object (any more)."""
+    user_ns = getattr(shell, "user_ns", None)
+    if not isinstance(user_ns, dict):
+        user_ns = {}
+    steps: list[dict[str, Any]] = [dict(step) for step in path]
+    parent = explore.resolve(user_ns, steps)
+    offset = int(offset)
+    limit = int(limit)
+    total = explore.count(parent)
+    page = explore.children(parent, offset, limit)
+    columns = _is_frame(parent)
+    roots: list[list[object]] = []
+    extra: list[int] = []
+    for child in page:
+        root, data_bytes = _column_root(child.obj) if columns else ([child.obj], 0)
+        roots.append(root)
+        extra.append(data_bytes)
+    shares = [1.0] * len(page)
+    roots.append(explore.siblings(parent, page))
+    shares.append(0.0)
+    report = sizing.measure(
+        roots,
+        budget_s=budget_ms / 1000.0,
+        shares=shares,
+        cap_bytes=cap_bytes,
+        skip=_skipped(shell, user_ns),
+        should_stop=should_stop,
+        pause_every_s=pause_every_s,
+    )
+    approx = report.partial
+    children: list[ChildRow] = []
+    for child, sizes, data_bytes in zip(page, report.roots, extra):
+        about = _Described(child.obj)
+        shape = about.shape
+        if columns:
+            shape = _column_shape(child.obj)
+            about.getsizeof = None
+        children.append(
+            {
+                "label": child.label,
+                "step": child.step,  # type: ignore[typeddict-item]
+                "type": about.type,
+                "shape": shape,
+                "getsizeof": about.getsizeof,
+                "deep": sizes.deep + data_bytes,
+                "retained": sizes.retained + data_bytes,
+                "partial": sizes.partial,
+                "flags": _flags(about.flags, sizes, approx),
+                "expandable": about.expandable,
+            }
+        )
+    return {
+        "path": path,
+        "offset": offset,
+        "total": total,
+        "partial": report.partial,
+        "children": children,
+    }
+
+
+def _skipped(shell: Any, user_ns: dict[str, Any]) -> list[object]:
+    """Never data: the namespace dicts and the shell."""
+    skipped: list[object] = [user_ns]
+    for thing in (getattr(shell, "user_ns_hidden", None), shell):
+        if thing is not None:
+            skipped.append(thing)
+    return skipped
+
+
+def _is_frame(obj: object) -> bool:
+    pandas = sys.modules.get("pandas")
+    frame = getattr(pandas, "DataFrame", None) if pandas is not None else None
+    return isinstance(frame, type) and issubclass(type(obj), frame)
+
+
+def _column_root(values: object) -> tuple[list[object], int]:
+    """What to walk for a DataFrame column, and the bytes of its data counted directly."""
+    numpy = sys.modules.get("numpy")
+    ndarray = getattr(numpy, "ndarray", None)
+    if isinstance(ndarray, type) and issubclass(type(values), ndarray):
+        array: Any = values
+        if array.dtype.kind == "O":
+            return list(array), int(array.nbytes)
+        return [], int(array.nbytes)
+    return [values], 0
+
+
+def _column_shape(values: object) -> str | None:
+    try:
+        array: Any = values
+        return f"({len(array)},) {array.dtype}"
+    except Exception:
+        return None

@@ -1,0 +1,282 @@
+"""``variables`` and ``expand`` over a real comm, in every kernel flavour (see conftest.py),
+and how long a cell waits while a walk runs.
+
+The replies come from memlens' background thread, after the comm_msg's idle status, so
+they are awaited by request id (``Kernel.ask``).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Booted, make_flavour
+from harness import Kernel
+
+from memlens.protocol import validate_reply
+
+DEMO = "list_1 = [1, 2, 3, 4]\nlist_2 = ['apple', 'banana', 'cherry', 'date']\n"
+
+
+def names(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {row["name"]: row for row in body["rows"]}
+
+
+def ask_ok(kernel: Kernel, comm_id: str, command: str, args: dict[str, Any]) -> Any:
+    reply, message = kernel.ask(comm_id, command, args)
+    assert validate_reply(reply) == reply
+    assert reply["ok"] is True, reply
+    assert message["parent_header"].get("msg_id") == message["request_msg_id"], (
+        "the reply carries the request's parent header"
+    )
+    return reply["body"]
+
+
+@pytest.fixture
+def demo(booted: Booted) -> Iterator[Kernel]:
+    """The demo notebook's two lists, and a few more things, in the booted kernel."""
+    kernel = booted.kernel
+    code = DEMO + (
+        "import collections, dataclasses\n"
+        "@dataclasses.dataclass\n"
+        "class Holder:\n"
+        "    name: str\n"
+        "    weights: list\n"
+        "data = {'apple': [1.5, 2.5, 3.5], 3: Holder('h', [0.25] * 10), (1, 'x'): None}\n"
+        "items = list(range(1000, 1250))\n"
+        "shared = [str(i) * 3 for i in range(2000)]\n"
+        "view_1 = shared + ['a' * 50]\n"
+        "view_2 = shared + ['b' * 500]\n"
+        "_private = 'not a row'\n"
+    )
+    reply, _ = kernel.execute(code, silent=True)
+    assert reply["status"] == "ok", reply
+    yield kernel
+    kernel.execute(
+        "del list_1, list_2, data, items, shared, view_1, view_2, _private, Holder, "
+        "collections, dataclasses",
+        silent=True,
+    )
+
+
+def test_variables_round_trip(booted: Booted, comm_id: str, demo: Kernel) -> None:
+    body = ask_ok(demo, comm_id, "variables", {"budget_ms": 2000, "complete": []})
+    rows = names(body)
+    assert rows["list_1"]["getsizeof"] == rows["list_2"]["getsizeof"] == 88
+    assert rows["list_1"]["deep"] != rows["list_2"]["deep"]
+    assert rows["list_1"]["deep"] == 88 + 4 * 28  # small ints: CPython's, not the list's
+    assert rows["list_1"]["retained"] == 88
+    assert rows["list_2"]["deep"] > rows["list_1"]["deep"]
+    assert rows["list_1"]["type"] == "list" and rows["list_1"]["shape"] == "len 4"
+    assert rows["data"]["expandable"] is True
+    for hidden in ("_private", "Holder", "collections", "In", "Out", "get_ipython", "_"):
+        assert hidden not in rows, hidden
+    # Two names sharing most of their content: each retains only its own part.
+    assert rows["view_1"]["deep"] > 100_000 and rows["view_2"]["deep"] > 100_000
+    assert rows["view_1"]["retained"] < rows["view_1"]["deep"] / 5
+    assert rows["view_2"]["retained"] - rows["view_1"]["retained"] == 450
+    assert rows["shared"]["retained"] < rows["shared"]["getsizeof"] + 100
+    # Sorted by retained size, largest first.
+    retained = [row["retained"] for row in body["rows"]]
+    assert retained == sorted(retained, reverse=True)
+    cache = body["output_cache"]
+    assert cache is not None and cache["name"] == "Out" and cache["type"] == "output cache"
+    assert body["partial"] is False
+    assert body["stats"]["objects"] > 2000 and body["stats"]["capped"] is False
+
+
+def test_output_cache_row_counts_what_out_keeps(booted: Booted, comm_id: str) -> None:
+    kernel = booted.kernel
+    before = ask_ok(kernel, comm_id, "variables", {"budget_ms": 2000, "complete": []})
+    reply, _ = kernel.execute("bytearray(3 << 20)")
+    assert reply["status"] == "ok"
+    after = ask_ok(kernel, comm_id, "variables", {"budget_ms": 2000, "complete": []})
+    grown = after["output_cache"]["retained"] - before["output_cache"]["retained"]
+    assert 3 << 20 <= grown < (3 << 20) + 4096, grown
+    kernel.execute("Out.clear(); _ = __ = ___ = None", silent=True)
+
+
+def test_expand_pages(booted: Booted, comm_id: str, demo: Kernel) -> None:
+    args = {"offset": 0, "limit": 100, "budget_ms": 2000}
+    top = ask_ok(demo, comm_id, "expand", {**args, "path": [{"kind": "name", "value": "data"}]})
+    assert top["total"] == 3
+    assert [child["label"] for child in top["children"]] == ["'apple'", "3", "(1, 'x')"]
+    assert top["children"][0]["step"] == {"kind": "key", "index": 0}
+    assert top["children"][0]["type"] == "list" and top["children"][0]["deep"] == 88 + 3 * 24
+
+    holder = [{"kind": "name", "value": "data"}, {"kind": "key", "index": 1}]
+    body = ask_ok(demo, comm_id, "expand", {**args, "path": holder})
+    attributes = {child["label"]: child for child in body["children"]}
+    assert set(attributes) == {".name", ".weights"}
+    assert attributes[".weights"]["step"] == {"kind": "attr", "value": "weights"}
+
+    weights = [*holder, {"kind": "attr", "value": "weights"}]
+    body = ask_ok(demo, comm_id, "expand", {**args, "path": weights})
+    assert body["total"] == 10 and len(body["children"]) == 10
+    assert body["children"][3]["label"] == "[3]" and body["children"][3]["retained"] == 0
+
+    path = [{"kind": "name", "value": "items"}]
+    pages = [
+        ask_ok(demo, comm_id, "expand", {**args, "path": path, "offset": offset})
+        for offset in (0, 100, 200)
+    ]
+    assert [len(page["children"]) for page in pages] == [100, 100, 50]
+    assert {page["total"] for page in pages} == {250}
+    assert pages[2]["children"][-1]["label"] == "[249]"
+    assert pages[2]["children"][-1]["step"] == {"kind": "index", "index": 249}
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ([{"kind": "name", "value": "no_such_variable"}], "no variable named"),
+        ([{"kind": "name", "value": "items"}, {"kind": "index", "index": 250}], "out of range"),
+        ([{"kind": "name", "value": "items"}, {"kind": "key", "index": 0}], "has no entries"),
+        ([{"kind": "name", "value": "items"}, {"kind": "column", "index": 0}], "no columns"),
+        ([{"kind": "name", "value": "data"}, {"kind": "index", "index": 0}], "no items"),
+        (
+            [
+                {"kind": "name", "value": "data"},
+                {"kind": "key", "index": 1},
+                {"kind": "attr", "value": "nope"},
+            ],
+            "no attribute 'nope'",
+        ),
+        ([{"kind": "name", "value": "data"}, {"kind": "key", "index": 3}], "out of range"),
+    ],
+)
+def test_bad_paths_get_error_replies(
+    booted: Booted, comm_id: str, demo: Kernel, path: list[dict[str, Any]], message: str
+) -> None:
+    args = {"path": path, "offset": 0, "limit": 10, "budget_ms": 500}
+    reply, _ = demo.ask(comm_id, "expand", args)
+    assert validate_reply(reply) == reply
+    assert reply["ok"] is False
+    assert reply["error"]["code"] == "bad_request"
+    assert message in reply["error"]["message"], reply["error"]["message"]
+    assert demo.manager.is_alive()
+    assert demo.request(comm_id, "hello")["ok"] is True
+    assert "Traceback" not in demo.stderr()
+
+
+def test_hostile_objects_give_flagged_rows(booted: Booted, comm_id: str) -> None:
+    kernel = booted.kernel
+    code = (
+        "class Hostile:\n"
+        "    def __sizeof__(self): raise RuntimeError('no')\n"
+        "    def __getattr__(self, name): raise RuntimeError(name)\n"
+        "class Negative:\n"
+        "    def __sizeof__(self): return -1\n"
+        "class Selfish:\n"
+        "    def __getattr__(self, name): return self\n"
+        "hostile = [Hostile(), Negative(), Selfish()]\n"
+        "raising = Hostile()\n"
+        "deep_nest = []\n"
+        "for _memlens_i in range(100_000): deep_nest = [deep_nest]\n"
+    )
+    reply, _ = kernel.execute(code, silent=True)
+    assert reply["status"] == "ok", reply
+    try:
+        body = ask_ok(kernel, comm_id, "variables", {"budget_ms": 5000, "complete": []})
+        rows = names(body)
+        assert {"sizeof_raised", "sizeof_negative"} <= set(rows["hostile"]["flags"])
+        assert rows["raising"]["getsizeof"] is None
+        assert {"sizeof_raised", "getattr_hostile"} <= set(rows["raising"]["flags"])
+        assert "deep_nesting" in rows["deep_nest"]["flags"]
+        assert rows["deep_nest"]["deep"] == 100_001 * 64 - 8
+        path = [{"kind": "name", "value": "raising"}]
+        page = ask_ok(
+            kernel, comm_id, "expand", {"path": path, "offset": 0, "limit": 5, "budget_ms": 200}
+        )
+        assert page["total"] == 0
+    finally:
+        kernel.execute(
+            "del Hostile, Negative, Selfish, hostile, raising, deep_nest, _memlens_i", silent=True
+        )
+    assert kernel.manager.is_alive()
+
+
+def test_a_budget_gives_partial_rows(booted: Booted, comm_id: str) -> None:
+    kernel = booted.kernel
+    kernel.execute("many = [(i, str(i)) for i in range(1_000_000)]", silent=True)
+    try:
+        started = time.monotonic()
+        body = ask_ok(kernel, comm_id, "variables", {"budget_ms": 20, "complete": []})
+        waited = time.monotonic() - started
+        row = names(body)["many"]
+        assert row["partial"] is True and "budget" in row["flags"]
+        assert body["partial"] is True
+        assert waited < 2.0, waited
+        body = ask_ok(kernel, comm_id, "variables", {"budget_ms": 10_000, "complete": ["many"]})
+        row = names(body)["many"]
+        assert row["partial"] is False and row["flags"] == []
+        assert row["deep"] > 100_000_000
+    finally:
+        kernel.execute("del many", silent=True)
+
+
+# -- the next cell does not wait --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Kernel, str]]:
+    """A kernel of its own (installed flavour) holding ~4 million objects, with a comm."""
+    workdir = tmp_path_factory.mktemp("kernel-loaded")
+    kernel = Kernel.start(make_flavour("installed", workdir), workdir)
+    try:
+        kernel.bootstrap()
+        code = "table = {str(i): [i * 0.5, str(i), (i, i + 1)] for i in range(1_000_000)}"
+        reply, _ = kernel.execute(code)
+        assert reply["status"] == "ok"
+        comm, _ = kernel.open_comm()
+        yield kernel, comm
+    finally:
+        kernel.stop()
+
+
+def cell_time(kernel: Kernel, code: str = "x = 1") -> float:
+    started = time.perf_counter()
+    reply, _ = kernel.execute(code)
+    assert reply["status"] == "ok"
+    return time.perf_counter() - started
+
+
+def test_a_cell_right_after_a_variables_request_does_not_wait(
+    loaded: tuple[Kernel, str], tmp_path: Path
+) -> None:
+    """A request that would walk for seconds, then a cell: the cell is answered about as
+    fast as without the walk, and the walk stops for it (its rows are ``interrupted``)."""
+    kernel, comm = loaded
+    baseline = statistics.median(cell_time(kernel) for _ in range(10))
+    delays = []
+    for _ in range(5):
+        args = {"budget_ms": 10_000, "complete": ["table"]}
+        request_id = f"walk-{time.monotonic_ns()}"
+        data = {"v": 1, "type": "request", "id": request_id, "command": "variables", "args": args}
+        kernel._send_shell("comm_msg", {"comm_id": comm, "data": data})
+        time.sleep(0.15)  # the walk is well under way
+        delays.append(cell_time(kernel))
+        reply = kernel.wait_for_reply(comm, request_id)["content"]["data"]
+        assert validate_reply(reply) == reply
+        row = names(reply["body"])["table"]
+        assert row["partial"] is True and "interrupted" in row["flags"], row
+    delay = statistics.median(delays)
+    report = os.environ.get("MEMLENS_LATENCY_REPORT")
+    if report:
+        text = f"baseline {baseline * 1000:.1f} ms, during a walk {delay * 1000:.1f} ms\n"
+        Path(report).write_text(text)
+    assert delay - baseline < 0.05, (baseline, delays)
+
+
+def test_the_walk_finishes_when_no_cell_comes(loaded: tuple[Kernel, str]) -> None:
+    kernel, comm = loaded
+    body = ask_ok(kernel, comm, "variables", {"budget_ms": 10_000, "complete": ["table"]})
+    row = names(body)["table"]
+    assert row["partial"] is False and row["flags"] == []
+    assert body["stats"]["objects"] > 5_000_000
+    assert body["stats"]["walker_peak_bytes"] < 40 * body["stats"]["objects"]
