@@ -1,58 +1,24 @@
-import type { Message } from '@lumino/messaging';
-import { Widget } from '@lumino/widgets';
-
 import { peakAbove, rssDelta } from '../badges/readout';
 import { formatDelta, formatDuration } from '../format';
 import type { CellHistoryModel, HistoryEntry } from '../models/cellHistory';
-import type { SettingsModel } from '../settings';
+import { ModelSection } from './section';
 
-/** Rows drawn at most; older ones stay in the model and in exports. */
+/** Rows drawn at most; older ones stay in the model. */
 const MAX_ROWS = 300;
 
 /**
  * The Cells section: the kernel's execution history, newest first. Clicking a
  * row asks for its cell to be shown. Renders only while visible.
  */
-export class CellsSection extends Widget {
+export class CellsSection extends ModelSection<CellHistoryModel> {
   constructor(options: CellsSection.IOptions) {
-    super();
+    super(options);
     this.addClass('jp-MemlensCells');
     this._onSelect = options.onSelect;
-    this._settings = options.settings;
-    this._settings.changed.connect(this._onChanged, this);
   }
 
-  /** The history shown; null when no notebook is active. */
-  get model(): CellHistoryModel | null {
-    return this._model;
-  }
-
-  set model(model: CellHistoryModel | null) {
-    if (model === this._model) {
-      return;
-    }
-    this._model?.changed.disconnect(this._onChanged, this);
-    this._model = model;
-    model?.changed.connect(this._onChanged, this);
-    this.update();
-  }
-
-  dispose(): void {
-    this._model?.changed.disconnect(this._onChanged, this);
-    this._settings.changed.disconnect(this._onChanged, this);
-    this._model = null;
-    super.dispose();
-  }
-
-  protected onAfterShow(_msg: Message): void {
-    this.update();
-  }
-
-  protected onUpdateRequest(_msg: Message): void {
-    if (!this.isVisible) {
-      return;
-    }
-    const entries = this._model?.entries ?? [];
+  protected render(model: CellHistoryModel | null): void {
+    const entries = model?.entries ?? [];
     if (entries.length === 0) {
       const empty = document.createElement('p');
       empty.className = 'jp-MemlensCells-empty';
@@ -64,7 +30,7 @@ export class CellsSection extends Widget {
   }
 
   private _table(entries: ReadonlyArray<HistoryEntry>): HTMLTableElement {
-    const units = this._settings.value.units;
+    const units = this.settings.value.units;
     const table = document.createElement('table');
     table.className = 'jp-MemlensCells-table';
     const head = table.createTHead().insertRow();
@@ -121,20 +87,13 @@ export class CellsSection extends Widget {
     return table;
   }
 
-  private _onChanged(): void {
-    this.update();
-  }
-
-  private _model: CellHistoryModel | null = null;
   private _onSelect: (cellId: string) => void;
-  private _settings: SettingsModel;
 }
 
 /** CellsSection's options. */
 export namespace CellsSection {
-  export interface IOptions {
+  export interface IOptions extends ModelSection.IOptions {
     /** Scroll to and select the cell with this id in the active notebook. */
     onSelect: (cellId: string) => void;
-    settings: SettingsModel;
   }
 }

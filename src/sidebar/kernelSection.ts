@@ -1,10 +1,8 @@
-import { Widget } from '@lumino/widgets';
-import type { Message } from '@lumino/messaging';
-
 import { formatBytes, formatClock } from '../format';
 import type { ConnectionState, KernelModel } from '../models/kernelModel';
 import type { IProbe } from '../protocol';
-import type { SettingsModel, Units } from '../settings';
+import type { Units } from '../settings';
+import { ModelSection } from './section';
 
 const STATE_LABELS: Record<ConnectionState, string> = {
   'no-kernel': 'No kernel',
@@ -19,66 +17,28 @@ const STATE_LABELS: Record<ConnectionState, string> = {
  * The Kernel section: connection state, who the kernel is, its memory now and
  * which probes it supports. Renders its model; never talks to the kernel.
  */
-export class KernelSection extends Widget {
+export class KernelSection extends ModelSection<KernelModel> {
   constructor(options: KernelSection.IOptions) {
-    super();
+    super(options);
     this.addClass('jp-MemlensKernel');
     this._onRetry = options.onRetry;
-    this._settings = options.settings;
-    this._settings.changed.connect(this._onChanged, this);
     this.node.setAttribute('aria-label', 'Kernel memory');
   }
 
-  /** The model shown; null when no notebook is active. */
-  get model(): KernelModel | null {
-    return this._model;
-  }
-
-  set model(model: KernelModel | null) {
-    if (model === this._model) {
-      return;
-    }
-    this._model?.changed.disconnect(this._onChanged, this);
-    this._model = model;
-    model?.changed.connect(this._onChanged, this);
-    this.update();
-  }
-
-  dispose(): void {
-    this._model?.changed.disconnect(this._onChanged, this);
-    this._settings.changed.disconnect(this._onChanged, this);
-    this._model = null;
-    super.dispose();
-  }
-
-  protected onAfterShow(_msg: Message): void {
-    this.update();
-  }
-
-  protected onUpdateRequest(_msg: Message): void {
-    if (!this.isVisible) {
-      return;
-    }
+  protected render(model: KernelModel | null): void {
     this.node.replaceChildren(
-      ...Private.render(this._model, this._onRetry, this._settings.value.units)
+      ...Private.render(model, this._onRetry, this.settings.value.units)
     );
   }
 
-  private _onChanged(): void {
-    this.update();
-  }
-
-  private _model: KernelModel | null = null;
   private _onRetry: () => void;
-  private _settings: SettingsModel;
 }
 
 /** KernelSection's options. */
 export namespace KernelSection {
-  export interface IOptions {
+  export interface IOptions extends ModelSection.IOptions {
     /** Called when the user asks to connect again after an error. */
     onRetry: () => void;
-    settings: SettingsModel;
   }
 }
 
