@@ -1,0 +1,78 @@
+import {
+  expect,
+  galata,
+  test,
+  type IJupyterLabPageFixture
+} from '@jupyterlab/galata';
+
+import {
+  badge,
+  collectConsoleErrors,
+  DEMO,
+  DEMO_SOURCE,
+  openSidebar,
+  waitConnected
+} from './helpers';
+
+// Full windowing: cells scrolled out of view are detached from the page.
+test.use({
+  kernels: null,
+  mockSettings: {
+    ...galata.DEFAULT_SETTINGS,
+    '@jupyterlab/notebook-extension:tracker': {
+      ...galata.DEFAULT_SETTINGS['@jupyterlab/notebook-extension:tracker'],
+      windowingMode: 'full'
+    }
+  }
+});
+
+async function scrollTo(
+  page: IJupyterLabPageFixture,
+  index: number
+): Promise<void> {
+  await page.evaluate(async i => {
+    const panel = window.jupyterapp.shell.currentWidget as unknown as {
+      content: { scrollToItem(index: number, align: string): Promise<void> };
+    };
+    await panel.content.scrollToItem(i, 'start');
+  }, index);
+}
+
+test('badges survive windowing, follow moved cells and leave with deleted ones', async ({
+  page,
+  tmpPath
+}) => {
+  const errors = collectConsoleErrors(page);
+  await page.contents.uploadFile(DEMO_SOURCE, `${tmpPath}/${DEMO}`);
+  await page.notebook.open(DEMO);
+  await openSidebar(page);
+  await waitConnected(page);
+  await page.notebook.runCell(1, true);
+  const text = (await badge(page, 1).innerText()).trim();
+  expect(text).toMatch(/^RSS /);
+
+  // Far away (only distant cells are rendered, none with a badge) and back: the
+  // re-attached cell shows its badge again.
+  await scrollTo(page, 23);
+  await expect(badge(page, 1)).toHaveCount(0);
+  await scrollTo(page, 0);
+  await expect(badge(page, 1)).toHaveText(text);
+
+  // Moved down one place: the badge travels with its cell.
+  await page.notebook.selectCells(1);
+  await page.evaluate(() =>
+    window.jupyterapp.commands.execute('notebook:move-cell-down')
+  );
+  await expect(badge(page, 2)).toHaveText(text);
+  await expect(badge(page, 1)).toHaveCount(0);
+
+  // Deleted: no badge left anywhere.
+  await page.notebook.selectCells(2);
+  await page.evaluate(() =>
+    window.jupyterapp.commands.execute('notebook:delete-cell')
+  );
+  await expect(
+    page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-MemlensBadge')
+  ).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
