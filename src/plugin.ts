@@ -15,6 +15,7 @@ import { IStatusBar } from '@jupyterlab/statusbar';
 import { NotebookBadges } from './badges/notebookBadges';
 import { BOOTSTRAP_CODE } from './kernelSource.generated';
 import { MemlensService } from './service';
+import { toCsv, toHtml, toJson, type IReportMeta } from './report';
 import { readSettings, SettingsModel } from './settings';
 import { MemorySidebar } from './sidebar/panel';
 import { RssStatusItem } from './statusItem';
@@ -23,6 +24,9 @@ import { RssStatusItem } from './statusItem';
 export namespace CommandIDs {
   export const openSidebar = 'memlens:open-sidebar';
   export const refresh = 'memlens:refresh';
+  export const exportCsv = 'memlens:export-csv';
+  export const exportJson = 'memlens:export-json';
+  export const exportHtml = 'memlens:export-html';
 }
 
 const PLUGIN_ID = 'jupyterlab-memlens:plugin';
@@ -56,6 +60,7 @@ export const memlensPlugin: JupyterFrontEndPlugin<void> = {
     const sidebar = new MemorySidebar({
       onRefresh: refreshActive,
       onRetry: () => service.active?.reconnect(),
+      onExport: () => void app.commands.execute(CommandIDs.exportHtml),
       onShow: refreshActive,
       onSelectCell: cellId => Private.showCell(tracker.currentWidget, cellId),
       settings
@@ -127,6 +132,41 @@ export const memlensPlugin: JupyterFrontEndPlugin<void> = {
       isEnabled: () => !!service.active?.session,
       execute: refreshActive
     });
+    const exports: Array<[string, string, string, string]> = [
+      [CommandIDs.exportCsv, 'CSV', 'csv', 'text/csv'],
+      [CommandIDs.exportJson, 'JSON', 'json', 'application/json'],
+      [CommandIDs.exportHtml, 'HTML Page', 'html', 'text/html']
+    ];
+    for (const [id, label, extension, type] of exports) {
+      app.commands.addCommand(id, {
+        label: `Export Cell Memory Report (${label})`,
+        caption: "Download the active notebook's per-cell memory readouts",
+        isEnabled: () => (service.active?.history.entries.length ?? 0) > 0,
+        execute: () => {
+          const connection = service.active;
+          if (!connection) {
+            return;
+          }
+          const entries = connection.history.entries;
+          const meta: IReportMeta = {
+            notebook: connection.model.notebookName,
+            exportedAt: new Date().toISOString()
+          };
+          const text =
+            extension === 'csv'
+              ? toCsv(entries)
+              : extension === 'json'
+                ? toJson(entries, meta)
+                : toHtml(entries, meta, settings.value.units);
+          const base = (meta.notebook.split('/').pop() ?? 'notebook').replace(
+            /\.ipynb$/,
+            ''
+          );
+          Private.download(`${base}-memory.${extension}`, text, type);
+        }
+      });
+      palette?.addItem({ command: id, category: 'memlens' });
+    }
     palette?.addItem({ command: CommandIDs.openSidebar, category: 'memlens' });
     palette?.addItem({ command: CommandIDs.refresh, category: 'memlens' });
 
@@ -142,6 +182,18 @@ export const memlensPlugin: JupyterFrontEndPlugin<void> = {
 };
 
 namespace Private {
+  /** Save text as a file through the browser's download. */
+  export function download(name: string, text: string, type: string): void {
+    const url = URL.createObjectURL(new Blob([text], { type }));
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = name;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }
+
   /** Select a cell by id in the notebook and scroll it into view. */
   export function showCell(panel: NotebookPanel | null, cellId: string): void {
     if (!panel) {

@@ -1,5 +1,9 @@
 import { ToolbarButton } from '@jupyterlab/apputils';
-import { refreshIcon, SidePanel } from '@jupyterlab/ui-components';
+import {
+  downloadIcon,
+  refreshIcon,
+  SidePanel
+} from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
@@ -40,6 +44,15 @@ export class MemorySidebar extends SidePanel {
         tooltip: 'Refresh memory readings',
         className: 'jp-MemlensSidebar-refresh',
         onClick: options.onRefresh
+      })
+    );
+    this.toolbar.addItem(
+      'export',
+      new ToolbarButton({
+        icon: downloadIcon,
+        tooltip: 'Export the cell memory report (HTML page)',
+        className: 'jp-MemlensSidebar-export',
+        onClick: options.onExport
       })
     );
 
@@ -110,6 +123,8 @@ export namespace MemorySidebar {
     onRefresh: () => void;
     /** Connect again after an error. */
     onRetry: () => void;
+    /** Download the cell report. */
+    onExport: () => void;
     /** The sidebar became visible: readings may be stale. */
     onShow: () => void;
     /** Show the cell with this id in the active notebook. */

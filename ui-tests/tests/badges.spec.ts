@@ -1,4 +1,5 @@
 import { expect, galata, test } from '@jupyterlab/galata';
+import * as fs from 'fs';
 
 import {
   badge,
@@ -73,6 +74,39 @@ test.describe('Per-cell badges', () => {
     await test.step('reopen', () => page.notebook.open(DEMO));
     await expect(badge(page, 5)).toHaveText(text, { timeout: 60000 });
     await expect(badge(page, 1)).toHaveText(BADGE_TEXT);
+  });
+
+  test('exports the cell report as CSV and as an HTML page', async ({
+    page
+  }) => {
+    await page.notebook.open(DEMO);
+    await openSidebar(page);
+    await waitConnected(page);
+    await page.notebook.runCell(1, true);
+    await expect(badge(page, 1)).toHaveText(BADGE_TEXT);
+
+    const [csv] = await Promise.all([
+      page.waitForEvent('download'),
+      page.evaluate(() =>
+        window.jupyterapp.commands.execute('memlens:export-csv')
+      )
+    ]);
+    expect(csv.suggestedFilename()).toBe('memory_puzzles-memory.csv');
+    const text = fs.readFileSync(await csv.path(), 'utf-8');
+    const [header, row] = text.trim().split('\r\n');
+    expect(header.split(',')).toContain('rss_peak');
+    const rssAfter = Number(
+      row.split(',')[header.split(',').indexOf('rss_after')]
+    );
+    expect(rssAfter).toBeGreaterThan(10 * 1024 * 1024);
+
+    const [html] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('.jp-MemlensSidebar-export').click()
+    ]);
+    const page2 = fs.readFileSync(await html.path(), 'utf-8');
+    expect(page2).toContain('<svg');
+    expect(page2).toContain('memory_puzzles.ipynb');
   });
 
   test('a restart starts a new history, marked as such', async ({ page }) => {
