@@ -56,9 +56,10 @@ chunks, so the time budget (``budget``) and the memory cap (``capped``) are chec
 every few milliseconds.
 
 Speed: the walk is batched, ``gc.get_referents(*parents)`` for many parents at once and
-C-level ``map``/``set`` operations over whole batches; 5-7 million objects per second
-on containers of builtin objects, 2-3 million on class instances (CPython 3.11, see
-BENCHMARKS.md).
+C-level ``map``/``set`` operations over whole batches; objects whose size is fixed by
+their type (floats, instances) are sized once per type. 5-26 million objects per second
+on containers of builtin objects, 3-4 million on class instances and dicts of records
+(CPython 3.11, see BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -66,7 +67,6 @@ from __future__ import annotations
 import collections
 import gc
 import itertools
-import operator
 import os
 import sys
 import time
@@ -337,6 +337,9 @@ _K_WALK = 1024
 """May refer to something: walked as a parent (every kind that is not atomic)."""
 _K_INT = 512
 """An exact int: CPython 3.11+ allocates a one-digit int as 32 bytes, ``getsizeof`` says 28."""
+_K_FIXED = 2048
+"""Sized by the inherited ``object.__sizeof__`` with no items: its ``getsizeof`` (and the
+attribute-value estimate) depends on its type alone, so it is read once per type."""
 
 _DISCOVER_SPECIAL = _K_SKIP | _K_OWN_SIZE | _K_RESOURCE | _K_FUNCTION
 _WALK_SPECIAL = _K_FUNCTION | _K_DICT | _K_ARRAY
@@ -370,6 +373,7 @@ _GC_HEADER = sys.getsizeof([]) - [].__sizeof__()
 _TYPE_FLAGS = type.__dict__["__flags__"].__get__
 _TYPE_MRO = type.__dict__["__mro__"].__get__
 _TYPE_DICT = type.__dict__["__dict__"].__get__
+_TYPE_ITEMSIZE = type.__dict__["__itemsize__"].__get__
 _FUNC_CLOSURE = types.FunctionType.__dict__["__closure__"].__get__
 _FUNC_DEFAULTS = types.FunctionType.__dict__["__defaults__"].__get__
 _FUNC_KWDEFAULTS = types.FunctionType.__dict__["__kwdefaults__"].__get__
@@ -448,6 +452,12 @@ class _Libraries:
             _Py_TPFLAGS_MANAGED_DICT | _Py_TPFLAGS_INLINE_VALUES
         ):
             bits |= _K_MANAGED
+        if (
+            sizer is object
+            and _TYPE_ITEMSIZE(kind) == 0
+            and not bits & (_K_CONTAINER | _K_ARRAY | _K_RESOURCE | _K_OWN_SIZE)
+        ):
+            bits |= _K_FIXED
         return bits
 
 
@@ -536,8 +546,11 @@ class _Stop(Exception):
 
 _Batch = list[object]
 _Cursor = Iterator[list[object]]
-_Entry = tuple[Union[_Batch, _Cursor], int, int, bool]
-"""(parents to walk or a cursor yielding chunks of children, context, level, is_cursor)"""
+_Entry = tuple[Union[_Batch, _Cursor], int, int, int]
+"""(parents to walk or a cursor yielding chunks of children, context, level, bits): bits
+are the parents' kinds (or a superset), :data:`_UNKNOWN` or :data:`_IS_CURSOR`."""
+_UNKNOWN = -2
+_IS_CURSOR = -1
 
 
 class _Walk:
@@ -574,6 +587,7 @@ class _Walk:
         self.libraries = _Libraries()
         self.kinds: dict[type, int] = {}
         self.values_bytes: dict[type, int] = {}
+        self.fixed_sizes: dict[type, int] = {}
         # Tags: one int object per meaning, shared by all entries that carry it.
         self.own_tags = list(range(count))
         self.shared_tags = [-(i + 2) for i in range(count)]
@@ -719,12 +733,12 @@ class _Walk:
         deepest = 0
         while stack:
             self._check()
-            source, context, level, is_cursor = stack.pop()
+            source, context, level, bits = stack.pop()
             if level > deepest:
                 deepest = level
                 if deepest > DEEP_NESTING_LEVELS:
                     flags.add(DEEP_NESTING)
-            if is_cursor:
+            if bits == _IS_CURSOR:
                 cursor: _Cursor = source  # type: ignore[assignment]
                 try:
                     chunk = next(cursor, None)
@@ -732,12 +746,14 @@ class _Walk:
                     flags.add(MUTATED)
                     continue
                 if chunk is not None:
-                    stack.append((cursor, context, level, True))
+                    stack.append((cursor, context, level, _IS_CURSOR))
                     self._discover(chunk, context, level + 1)
                 continue
             parents: _Batch = source  # type: ignore[assignment]
             self.pending -= len(parents)
-            if self.kinds_of(parents) & _WALK_SPECIAL:
+            if bits == _UNKNOWN:
+                bits = self.kinds_of(parents)
+            if bits & _WALK_SPECIAL:
                 referents = self._special_referents(parents)
             else:
                 referents = get_referents(*parents)
@@ -748,6 +764,18 @@ class _Walk:
     def _special_referents(self, parents: _Batch) -> list[object]:
         """Referents of parents among which are dicts, numpy arrays or functions."""
         kind = self.kind
+        if all(
+            kind(of) & (_K_DICT | _K_FUNCTION | _K_ARRAY) == _K_DICT
+            for of in set(map(type, parents))
+        ):  # dicts only: their keys in C, without a loop per dict
+            referents = gc.get_referents(*parents)
+            keys = list(itertools.chain.from_iterable(map(_DICT_KEYS, parents)))
+            if len(keys) > len(parents):  # records: the same keys, over and over
+                referents += dict(zip(map(id, keys), keys)).values()
+            else:
+                referents += keys
+            del keys
+            return referents
         plain: list[object] = []
         extra: list[object] = []
         for parent in parents:
@@ -797,7 +825,11 @@ class _Walk:
             return
         if len(found) > self.batch:
             self.batch = len(found)
-        bits = self.kinds_of(found)
+        present = set(map(type, found))
+        kind = self.kind
+        bits = 0
+        for of in present:
+            bits |= kind(of)
         unique: list[object]
         anchors: list[object]
         if _UNIQUE:
@@ -808,16 +840,14 @@ class _Walk:
             elif singles == 0:
                 unique, anchors = [], found
             else:
-                mask = list(map(_UNIQUE.__eq__, counts))
-                unique = list(itertools.compress(found, mask))
-                anchors = list(itertools.compress(found, map(operator.not_, mask)))
-                del mask
+                unique = list(itertools.compress(found, map(_UNIQUE.__eq__, counts)))
+                anchors = list(itertools.compress(found, map(_UNIQUE.__ne__, counts)))
             del counts
         else:
             unique, anchors = [], found
         del found
         if unique:
-            self._count(unique, bits, context, level)
+            self._count(unique, bits, context, level, present=present if not anchors else None)
         if anchors:
             fresh, moved = self._claim(anchors)
             del anchors
@@ -857,6 +887,7 @@ class _Walk:
         level: int,
         *,
         anchors: bool = False,
+        present: set[type] | None = None,
     ) -> None:
         """Add ``objects`` (none yet counted by this root's walk) to the sizes; push them.
 
@@ -866,15 +897,28 @@ class _Walk:
         index = self.index
         total = 0
         careful: list[object] = []
-        if bits & (_DISCOVER_SPECIAL | _K_MANAGED):
-            bits = self.kinds_of(objects)
+        walk_bits = _UNKNOWN
+        fixed: int | None = None
+        if bits & (_DISCOVER_SPECIAL | _K_MANAGED | _K_FIXED):
+            if present is None:
+                present = set(map(type, objects))
+            kind = self.kind
+            bits = 0
+            for of in present:
+                bits |= kind(of)
+            walk_bits = bits
             if bits & _DISCOVER_SPECIAL:
                 objects, careful, total = self._special_sizes(objects, anchors=anchors)
                 objects.extend(careful)  # sized already; walked like the rest
-            if bits & _K_MANAGED:
+                walk_bits = _UNKNOWN
+            elif bits & _K_FIXED:
+                fixed = self._fixed_sizes(objects, present)
+            if bits & _K_MANAGED and fixed is None:
                 total += self._managed_sizes(objects)
         counted = len(objects)
-        if careful:
+        if fixed is not None:
+            total += fixed
+        elif careful:
             fast = objects[: len(objects) - len(careful)]
             total += self._sizes(fast, context, level) if fast else 0
             objects = fast + careful
@@ -896,15 +940,15 @@ class _Walk:
         elif context >= 0:
             self.retained[context] -= total
         if bits & _K_WALK and objects:
-            self._push(objects, context, level)
+            self._push(objects, context, level, walk_bits)
 
-    def _push(self, objects: list[object], context: int, level: int) -> None:
+    def _push(self, objects: list[object], context: int, level: int, bits: int) -> None:
         stack = self.stack
         if len(objects) <= _CHUNK:
-            stack.append((objects, context, level, False))
+            stack.append((objects, context, level, bits))
         else:
             for start in range(0, len(objects), _CHUNK):
-                stack.append((objects[start : start + _CHUNK], context, level, False))
+                stack.append((objects[start : start + _CHUNK], context, level, bits))
         self.pending += len(objects)
 
     def _sizes(self, objects: list[object], context: int, level: int) -> int:
@@ -956,7 +1000,7 @@ class _Walk:
             if size > _BIG_BYTES and kind(type(obj)) & _K_CONTAINER:
                 cursor = self._cursor(obj)
                 if cursor is not None:
-                    self.stack.append((cursor, context, level, True))
+                    self.stack.append((cursor, context, level, _IS_CURSOR))
                     moved = True
                     continue
             keep.append(obj)
@@ -1029,6 +1073,36 @@ class _Walk:
                 keep.append(obj)
         return keep, careful, total
 
+    def _fixed_sizes(self, objects: list[object], present: set[type]) -> int | None:
+        """The summed sizes of ``objects`` if all their types (``present``) are of fixed
+        size (getsizeof plus attribute-value estimate, read once per type); else None."""
+        kind = self.kind
+        sizes = self.fixed_sizes
+        for of in present:
+            if not kind(of) & _K_FIXED:
+                return None
+            if of not in sizes:
+                sample = next(obj for obj in objects if type(obj) is of)
+                try:
+                    size = sys.getsizeof(sample)
+                except Exception:
+                    size = -1
+                if not 0 <= size <= _ABSURD:
+                    self.kinds[of] = kind(of) & ~_K_FIXED
+                    return None
+                if kind(of) & _K_MANAGED:
+                    size += self._values_bytes(of, sample)
+                sizes[of] = size
+        if len(present) == 1:
+            return len(objects) * sizes[next(iter(present))]
+        return sum(sizes[of] * count for of, count in _counter(map(type, objects)).items())
+
+    def _values_bytes(self, of: type, sample: object) -> int:
+        size = self.values_bytes.get(of)
+        if size is None:
+            size = self.values_bytes[of] = _values_size(sample)
+        return size
+
     def _managed_sizes(self, objects: list[object]) -> int:
         """Estimated bytes of the attribute-value arrays of instances among ``objects``."""
         total = 0
@@ -1065,6 +1139,9 @@ class _Walk:
 
 _PAUSE_S = 0.0005
 """How long a walk on a background thread sleeps after each stretch of work."""
+
+
+_DICT_KEYS: Callable[[Any], Any] = dict.keys
 
 
 def _dict_keys(mapping: Any) -> Any:
