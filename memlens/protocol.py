@@ -195,10 +195,9 @@ class PathStep(TypedDict, total=False):
     index: int
 
 
-class VariableRow(TypedDict):
-    """A user variable (or the output cache) and its sizes, in bytes."""
+class Sizes(TypedDict):
+    """Sizes of one object, in bytes (mirrors ``ISizes`` in src/protocol.ts)."""
 
-    name: str
     type: str
     """``list`` for builtins, else ``module.qualname`` (``numpy.ndarray``, ``pandas.DataFrame``)."""
     shape: str | None
@@ -215,20 +214,18 @@ class VariableRow(TypedDict):
     expandable: bool
 
 
-class ChildRow(TypedDict):
+class VariableRow(Sizes):
+    """A user variable (or the output cache) and its sizes."""
+
+    name: str
+
+
+class ChildRow(Sizes):
     """A part of an expanded object: an item, an entry, an attribute, a column."""
 
     label: str
     """``[3]``, ``'apple'``, ``.weights``: a bounded repr that runs no user code."""
     step: PathStep
-    type: str
-    shape: str | None
-    getsizeof: int | None
-    deep: int
-    retained: int
-    partial: bool
-    flags: list[str]
-    expandable: bool
 
 
 class WalkStats(TypedDict):
