@@ -5,10 +5,9 @@ import {
   badge,
   collectConsoleErrors,
   DEMO,
-  DEMO_SOURCE,
   mib,
-  openSidebar,
-  waitConnected
+  waitConnected,
+  openDemo
 } from './helpers';
 
 // Restarts go through Galata's kernel route otherwise (see sidebar.spec.ts).
@@ -20,9 +19,8 @@ const BADGE_TEXT =
 test.describe('Per-cell badges', () => {
   let errors: string[] = [];
 
-  test.beforeEach(async ({ page, tmpPath }) => {
+  test.beforeEach(async ({ page }) => {
     errors = collectConsoleErrors(page);
-    await page.contents.uploadFile(DEMO_SOURCE, `${tmpPath}/${DEMO}`);
   });
 
   test.afterEach(() => {
@@ -30,11 +28,10 @@ test.describe('Per-cell badges', () => {
   });
 
   test('show each cell its RSS change and exact peak, and come back after a reload', async ({
-    page
+    page,
+    tmpPath
   }) => {
-    await page.notebook.open(DEMO);
-    await openSidebar(page);
-    await waitConnected(page);
+    await openDemo(page, tmpPath);
     for (const index of [1, 3, 5]) {
       await page.notebook.runCell(index, true);
     }
@@ -77,11 +74,10 @@ test.describe('Per-cell badges', () => {
   });
 
   test('exports the cell report as CSV and as an HTML page', async ({
-    page
+    page,
+    tmpPath
   }) => {
-    await page.notebook.open(DEMO);
-    await openSidebar(page);
-    await waitConnected(page);
+    await openDemo(page, tmpPath);
     await page.notebook.runCell(1, true);
     await expect(badge(page, 1)).toHaveText(BADGE_TEXT);
 
@@ -109,10 +105,11 @@ test.describe('Per-cell badges', () => {
     expect(page2).toContain('memory_puzzles.ipynb');
   });
 
-  test('a restart starts a new history, marked as such', async ({ page }) => {
-    await page.notebook.open(DEMO);
-    await openSidebar(page);
-    await waitConnected(page);
+  test('a restart starts a new history, marked as such', async ({
+    page,
+    tmpPath
+  }) => {
+    await openDemo(page, tmpPath);
     await page.notebook.runCell(1, true);
     await expect(page.locator('.jp-MemlensCells-row')).toHaveCount(1);
     await page.evaluate(() => {
@@ -140,10 +137,7 @@ test.describe('Readouts kept in the notebook file', () => {
     tmpPath
   }) => {
     const errors = collectConsoleErrors(page);
-    await page.contents.uploadFile(DEMO_SOURCE, `${tmpPath}/${DEMO}`);
-    await page.notebook.open(DEMO);
-    await openSidebar(page);
-    await waitConnected(page);
+    await openDemo(page, tmpPath);
     await page.notebook.runCell(1, true);
     await expect(badge(page, 1)).toHaveText(BADGE_TEXT);
     const text = await badge(page, 1).innerText();

@@ -71,3 +71,14 @@ export function mib(text: string): number {
   };
   return parseFloat(match[1]) * scale[match[2]];
 }
+
+/** Upload the demo notebook, open it and the Memory sidebar, wait for the kernel. */
+export async function openDemo(
+  page: IJupyterLabPageFixture,
+  tmpPath: string
+): Promise<void> {
+  await page.contents.uploadFile(DEMO_SOURCE, `${tmpPath}/${DEMO}`);
+  await page.notebook.open(DEMO);
+  await openSidebar(page);
+  await waitConnected(page);
+}

@@ -3,10 +3,10 @@ import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 import {
   collectConsoleErrors,
   DEMO,
-  DEMO_SOURCE,
   fact,
   openSidebar,
-  status
+  status,
+  openDemo
 } from './helpers';
 
 /** The kernel's pid, asked of the kernel itself in a cell of the notebook. */
@@ -27,9 +27,8 @@ test.use({ kernels: null });
 test.describe('Memory sidebar', () => {
   let errors: string[] = [];
 
-  test.beforeEach(async ({ page, tmpPath }) => {
+  test.beforeEach(async ({ page }) => {
     errors = collectConsoleErrors(page);
-    await page.contents.uploadFile(DEMO_SOURCE, `${tmpPath}/${DEMO}`);
   });
 
   test.afterEach(() => {
@@ -37,13 +36,10 @@ test.describe('Memory sidebar', () => {
   });
 
   test('shows the kernel of the demo notebook, with its real pid and RSS', async ({
-    page
+    page,
+    tmpPath
   }) => {
-    await page.notebook.open(DEMO);
-    await openSidebar(page);
-    await expect(status(page)).toHaveAttribute('data-state', 'connected', {
-      timeout: 60000
-    });
+    await openDemo(page, tmpPath);
     const pid = await pidFromCell(page);
     await expect(fact(page, 'pid')).toHaveText(pid);
     await expect(fact(page, 'rss')).toHaveText(/^\d+(\.\d)? (KiB|MiB|GiB)$/);
@@ -56,13 +52,10 @@ test.describe('Memory sidebar', () => {
   });
 
   test('reconnects to the new process after a kernel restart', async ({
-    page
+    page,
+    tmpPath
   }) => {
-    await page.notebook.open(DEMO);
-    await openSidebar(page);
-    await expect(status(page)).toHaveAttribute('data-state', 'connected', {
-      timeout: 60000
-    });
+    await openDemo(page, tmpPath);
     const before = await fact(page, 'pid').innerText();
     // The command resolves only once its confirmation dialog is answered.
     await page.evaluate(() => {
@@ -86,13 +79,9 @@ test.describe('Memory sidebar', () => {
     await expect(status(page)).toContainText('No kernel');
   });
 
-  test('follows the active notebook', async ({ page }) => {
+  test('follows the active notebook', async ({ page, tmpPath }) => {
     await page.notebook.createNew('other.ipynb', { kernel: null });
-    await page.notebook.open(DEMO);
-    await openSidebar(page);
-    await expect(status(page)).toHaveAttribute('data-state', 'connected', {
-      timeout: 60000
-    });
+    await openDemo(page, tmpPath);
     await expect(page.locator('.jp-MemlensSidebar-notebook')).toContainText(
       DEMO
     );

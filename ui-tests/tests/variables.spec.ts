@@ -1,12 +1,6 @@
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 
-import {
-  collectConsoleErrors,
-  DEMO,
-  DEMO_SOURCE,
-  openSidebar,
-  waitConnected
-} from './helpers';
+import { collectConsoleErrors, openDemo } from './helpers';
 
 test.use({ kernels: null });
 
@@ -22,10 +16,7 @@ test.describe('Variables', () => {
     tmpPath
   }) => {
     const errors = collectConsoleErrors(page);
-    await page.contents.uploadFile(DEMO_SOURCE, `${tmpPath}/${DEMO}`);
-    await page.notebook.open(DEMO);
-    await openSidebar(page);
-    await waitConnected(page);
+    await openDemo(page, tmpPath);
     // The getsizeof puzzle: two lists of four items.
     await page.notebook.runCell(18, true);
 

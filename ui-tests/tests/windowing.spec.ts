@@ -5,14 +5,7 @@ import {
   type IJupyterLabPageFixture
 } from '@jupyterlab/galata';
 
-import {
-  badge,
-  collectConsoleErrors,
-  DEMO,
-  DEMO_SOURCE,
-  openSidebar,
-  waitConnected
-} from './helpers';
+import { badge, collectConsoleErrors, openDemo } from './helpers';
 
 // Full windowing: cells scrolled out of view are detached from the page.
 test.use({
@@ -43,10 +36,7 @@ test('badges survive windowing, follow moved cells and leave with deleted ones',
   tmpPath
 }) => {
   const errors = collectConsoleErrors(page);
-  await page.contents.uploadFile(DEMO_SOURCE, `${tmpPath}/${DEMO}`);
-  await page.notebook.open(DEMO);
-  await openSidebar(page);
-  await waitConnected(page);
+  await openDemo(page, tmpPath);
   await page.notebook.runCell(1, true);
   const text = (await badge(page, 1).innerText()).trim();
   expect(text).toMatch(/^RSS /);
