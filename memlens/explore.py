@@ -1,12 +1,13 @@
 """Describe an object and list its parts without running the user's code.
 
 Used by the Variables section: a type name, a shape, a label for a key, the parts of a
-container or an instance (:func:`children`), and the object a path of steps leads to
-(:func:`resolve`). Only C-level methods of the builtin types are called on user objects
-(``list.__len__``, ``dict.keys``, ``object.__getattribute__`` where no descriptor can
-run, member descriptors of ``__slots__``), so a hostile ``__getattr__``,
-``__getattribute__``, ``__len__``, ``__iter__``, ``__repr__`` or ``__class__`` is never
-called. numpy and pandas are used only when the user has imported them.
+container or an instance (:func:`children`), the object a path of steps leads to
+(:func:`resolve`) and the objects it passes through (:func:`trail`). Only C-level methods
+of the builtin types are called on user objects (``list.__len__``, ``dict.keys``,
+``object.__getattribute__`` where no descriptor can run, member descriptors of
+``__slots__``), so a hostile ``__getattr__``, ``__getattribute__``, ``__len__``,
+``__iter__``, ``__repr__`` or ``__class__`` is never called. numpy and pandas are used
+only when the user has imported them.
 
 Children, by the kind of object:
 
@@ -609,13 +610,16 @@ def _attribute_named(obj: object, name: str) -> object:
     raise PathError(f"a {type_name(obj)} has no attribute {name!r} here")
 
 
-def resolve(namespace: dict[str, Any], path: list[dict[str, Any]]) -> object:
-    """The object ``path`` leads to from ``namespace``; :class:`PathError` if it does not."""
+def trail(namespace: dict[str, Any], path: list[dict[str, Any]]) -> list[object]:
+    """The objects ``path`` passes through from ``namespace``, one per step: the
+    variable's value first, the object the path leads to last; :class:`PathError` if it
+    does not lead anywhere."""
     first = path[0]
     name = first.get("value")
     value = namespace.get(name, _MISSING) if isinstance(name, str) else _MISSING
     if value is _MISSING:
         raise PathError(f"there is no variable named {name!r}")
+    objects = [value]
     for position, current in enumerate(path[1:], start=1):
         kind = current.get("kind")
         argument = current.get("value") if kind == "attr" else current.get("index")
@@ -625,4 +629,21 @@ def resolve(namespace: dict[str, Any], path: list[dict[str, Any]]) -> object:
             raise PathError(f"step {position} of the path: {error}") from None
         except Exception as error:  # a library raised while reading a column
             raise PathError(f"step {position} of the path failed: {type(error).__name__}") from None
-    return value
+        objects.append(value)
+    return objects
+
+
+def resolve(namespace: dict[str, Any], path: list[dict[str, Any]]) -> object:
+    """The object ``path`` leads to from ``namespace``; :class:`PathError` if it does not."""
+    return trail(namespace, path)[-1]
+
+
+def siblings_along(objects: list[object], path: list[dict[str, Any]]) -> list[object]:
+    """What the containers a path passes through hold besides the path: for each object
+    of ``objects`` (a :func:`trail` of ``path``) but the last, its :func:`siblings` around
+    the next step, the nearest container first."""
+    found: list[object] = []
+    for position in range(len(objects) - 1, 0, -1):
+        taken = Child("", path[position], objects[position])
+        found += siblings(objects[position - 1], [taken])
+    return found

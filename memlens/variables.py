@@ -15,12 +15,21 @@ variables named in ``complete`` first (with nearly all of it), then the others f
 smallest ``getsizeof`` up, each with an equal share of what is left, then the output
 cache, then the hidden values with whatever remains.
 
-``expand``: one root per child of the page, and one for the parent's other parts (the
-other items, the keys, other attributes: walked last, with what the budget leaves), so
-that a child's retained size is what removing it from its parent would free. DataFrame
-columns are sized as their data: ``nbytes`` for a numeric column (its slice of the
-block), its pointers plus the objects for an object column, the extension array for
-others.
+``expand``: one root per child of the page, then the rest of the world, walked last with
+whatever the budget leaves: the parent's other parts (the other items, the keys, other
+attributes), the other parts of every container the path passes through, and whatever
+else the namespace keeps alive (the other variables, the output cache, the hidden
+values). The containers along the path, from the variable's value down to the parent,
+are neither counted nor followed (through them every child would look shared). So a
+child's retained size is what removing it from its parent would free while everything
+else lives on: what another variable, ``Out`` or another part of a container on the path
+also holds is not its own. Another name for one of those containers (``b = a``) shares
+nothing: removing the child from the one container frees it. The output cache, when it
+is the one expanded, is one whole (``Out[n]``, ``_n`` and ``_`` are one entry). A walk of
+the rest cut short makes the reply ``partial`` and flags the children
+``retained_approx``: their retained sizes may be too high. DataFrame columns are sized
+as their data: ``nbytes`` for a numeric column (its slice of the block), its pointers
+plus the objects for an object column, the extension array for others.
 
 Flags on rows, besides :mod:`memlens.sizing`'s: ``getattr_hostile`` (see
 :data:`memlens.explore.GETATTR_HOSTILE`), ``mutated`` (the name was rebound or deleted
@@ -92,14 +101,8 @@ def variables_body(
 ) -> VariablesBody:
     """The body of a ``variables`` reply for ``shell`` (an IPython shell, or None)."""
     started = time.perf_counter()
-    user_ns = getattr(shell, "user_ns", None)
-    if not isinstance(user_ns, dict):
-        user_ns = {}
-    hidden_ns = getattr(shell, "user_ns_hidden", None)
-    if not isinstance(hidden_ns, dict):
-        hidden_ns = {}
-    variables, hidden = namespace.split(user_ns, hidden_ns)
-    cache = namespace.output_cache(shell, user_ns) if shell is not None else None
+    user_ns = _user_ns(shell)
+    variables, hidden, cache = _world(shell, user_ns)
     wanted = set(complete or ())
     described = {name: _Described(value) for name, value in variables}
 
@@ -186,12 +189,13 @@ def expand_body(
     cap_bytes: int | None = None,
 ) -> ExpandBody:
     """The body of an ``expand`` reply; raises :class:`memlens.explore.PathError` when
-    the path does not lead to an object (any more)."""
-    user_ns = getattr(shell, "user_ns", None)
-    if not isinstance(user_ns, dict):
-        user_ns = {}
+    the path does not lead to an object (any more). A child's retained size is what
+    removing it from its parent would free while the rest of the namespace lives on (see
+    the module's docstring)."""
+    user_ns = _user_ns(shell)
     steps: list[dict[str, Any]] = [dict(step) for step in path]
-    parent = explore.resolve(user_ns, steps)
+    containers = explore.trail(user_ns, steps)
+    parent = containers[-1]
     offset = int(offset)
     limit = int(limit)
     total = explore.count(parent)
@@ -204,14 +208,25 @@ def expand_body(
         roots.append(root)
         extra.append(data_bytes)
     shares = [1.0] * len(page)
-    roots.append(explore.siblings(parent, page))
-    shares.append(0.0)
+    # The rest of the world (see the module's docstring), walked last.
+    variables, hidden, cache = _world(shell, user_ns)
+    if cache is not None and cache[0] is containers[0]:
+        cache = None  # expanding the output cache: its entries are the children
+    rest: list[object] = [value for _, value in variables]
+    rest += cache or []
+    rest += hidden
+    roots += [
+        explore.siblings(parent, page),
+        explore.siblings_along(containers, steps),
+        rest,
+    ]
+    shares += [0.0, 0.0, 0.0]
     report = sizing.measure(
         roots,
         budget_s=budget_ms / 1000.0,
         shares=shares,
         cap_bytes=cap_bytes,
-        skip=_skipped(shell, user_ns),
+        skip=[*_skipped(shell, user_ns), *containers],
         should_stop=should_stop,
         pause_every_s=pause_every_s,
     )
@@ -244,6 +259,25 @@ def expand_body(
         "partial": report.partial,
         "children": children,
     }
+
+
+def _user_ns(shell: Any) -> dict[str, Any]:
+    user_ns = getattr(shell, "user_ns", None)
+    return user_ns if isinstance(user_ns, dict) else {}
+
+
+def _world(
+    shell: Any, user_ns: dict[str, Any]
+) -> tuple[list[tuple[str, object]], list[object], list[object] | None]:
+    """``(variables, hidden, cache)``: the user's variables, the hidden values that may
+    share data with them (see :func:`memlens.namespace.split`) and what the output cache
+    keeps alive (None outside IPython)."""
+    hidden_ns = getattr(shell, "user_ns_hidden", None)
+    if not isinstance(hidden_ns, dict):
+        hidden_ns = {}
+    variables, hidden = namespace.split(user_ns, hidden_ns)
+    cache = namespace.output_cache(shell, user_ns) if shell is not None else None
+    return variables, hidden, cache
 
 
 def _skipped(shell: Any, user_ns: dict[str, Any]) -> list[object]:

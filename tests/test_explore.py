@@ -150,6 +150,45 @@ def test_paths_resolve_or_explain() -> None:
             resolve(ns, bad)
 
 
+def test_a_trail_lists_the_containers_and_siblings_along_it() -> None:
+    weights = [0.5, 1.5]
+    holder = Holder("h", weights)
+    data = {"a": [holder, "other"], "b": "bee"}
+    path: list[dict[str, Any]] = [
+        {"kind": "name", "value": "data"},
+        {"kind": "key", "index": 0},
+        {"kind": "index", "index": 0},
+        {"kind": "attr", "value": "weights"},
+    ]
+    objects = explore.trail({"data": data}, path)
+    assert [id(obj) for obj in objects] == [id(data), id(data["a"]), id(holder), id(weights)]
+    assert resolve({"data": data}, path) is weights
+    along = explore.siblings_along(objects, path)
+    # The holder's name, the list's other item, the dict's keys and its other value.
+    assert sorted(map(str, along)) == ["a", "b", "bee", "h", "other"]
+    assert explore.siblings_along(objects[:1], path[:1]) == []
+    with pytest.raises(PathError, match="step 2"):
+        explore.trail({"data": data}, [*path[:2], {"kind": "index", "index": 9}])
+
+
+def test_a_cut_walk_of_the_rest_flags_the_children() -> None:
+    """The rest of the namespace is walked last: cut short, the reply is partial and the
+    children's retained sizes are marked as possibly too high."""
+    ns: dict[str, Any] = {
+        "pair": [[1.5] * 10, [2.5] * 10],
+        "huge": [(i, str(i)) for i in range(500_000)],
+    }
+    path = [{"kind": "name", "value": "pair"}]
+    body = variables.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=5)
+    assert body["partial"] is True
+    for child in body["children"]:
+        assert child["partial"] or "retained_approx" in child["flags"], child
+    body = variables.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=10_000)
+    assert body["partial"] is False
+    assert [child["flags"] for child in body["children"]] == [[], []]
+    assert [child["retained"] for child in body["children"]] == [56 + 8 * 10 + 24] * 2
+
+
 def test_numpy_and_pandas_children() -> None:
     np = need("numpy")
     pd = need("pandas")

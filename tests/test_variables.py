@@ -164,6 +164,131 @@ def test_bad_paths_get_error_replies(
     assert "Traceback" not in demo.stderr()
 
 
+# -- a child's retained size: what removing it from its parent frees, the namespace living on
+
+
+def traced(kernel: Kernel, name: str, expression: str) -> int:
+    """Bind ``name`` to ``expression`` in the kernel; return the bytes tracemalloc saw
+    allocated (and still alive) while it was built: what the object keeps alive."""
+    code = (
+        "import tracemalloc as _memlens_tm\n"
+        "_memlens_tm.start()\n"
+        f"{name} = {expression}\n"
+        "_memlens_truth = _memlens_tm.get_traced_memory()[0]\n"
+        "_memlens_tm.stop()\n"
+        "del _memlens_tm\n"
+    )
+    reply, _ = kernel.execute(code, silent=True)
+    assert reply["status"] == "ok", reply
+    truth = int(kernel.evaluate({"truth": "_memlens_truth"})["truth"])
+    kernel.execute("del _memlens_truth", silent=True)
+    assert truth > 3_000_000, truth
+    return truth
+
+
+def expand(kernel: Kernel, comm_id: str, *path: dict[str, Any]) -> dict[str, Any]:
+    args = {"path": list(path), "offset": 0, "limit": 100, "budget_ms": 10_000}
+    body: dict[str, Any] = ask_ok(kernel, comm_id, "expand", args)
+    assert body["partial"] is False, body
+    return body
+
+
+def near(measured: int, truth: int) -> bool:
+    return abs(measured - truth) <= 0.05 * truth
+
+
+SHARED_AT_MOST = 300
+"""Bytes a child held elsewhere too may still retain."""
+
+
+def test_a_child_another_variable_holds_retains_nothing(booted: Booted, comm_id: str) -> None:
+    kernel = booted.kernel
+    truth = traced(kernel, "_memlens_second", "list(range(100_000))")
+    code = "big = [list(range(100_000)), _memlens_second]\nkeep = big[0]\ndel _memlens_second"
+    reply, _ = kernel.execute(code, silent=True)
+    assert reply["status"] == "ok", reply
+    try:
+        body = expand(kernel, comm_id, {"kind": "name", "value": "big"})
+        first, second = body["children"]
+        assert first["deep"] > 3_000_000
+        assert first["retained"] <= SHARED_AT_MOST, first
+        assert "retained_approx" not in first["flags"]
+        assert near(second["retained"], truth), (second, truth)
+    finally:
+        kernel.execute("del big, keep", silent=True)
+
+
+def test_a_nested_child_held_elsewhere_retains_nothing(booted: Booted, comm_id: str) -> None:
+    """By another variable (``alias``) or by another part of a container higher up the
+    path (``outer["b"]``)."""
+    kernel = booted.kernel
+    truth = traced(kernel, "_memlens_y", "list(range(100_000))")
+    code = (
+        "_memlens_z = list(range(100_000))\n"
+        "outer = {'a': [list(range(100_000)), _memlens_y, _memlens_z], 'b': [_memlens_z]}\n"
+        "alias = outer['a'][0]\n"
+        "del _memlens_y, _memlens_z\n"
+    )
+    reply, _ = kernel.execute(code, silent=True)
+    assert reply["status"] == "ok", reply
+    try:
+        path = [{"kind": "name", "value": "outer"}, {"kind": "key", "index": 0}]
+        body = expand(kernel, comm_id, *path)
+        x, y, z = body["children"]
+        assert x["deep"] > 3_000_000 and z["deep"] > 3_000_000
+        assert x["retained"] <= SHARED_AT_MOST, x
+        assert z["retained"] <= SHARED_AT_MOST, z
+        assert near(y["retained"], truth), (y, truth)
+    finally:
+        kernel.execute("del outer, alias", silent=True)
+
+
+def test_a_child_the_output_cache_holds_retains_nothing(booted: Booted, comm_id: str) -> None:
+    """A child that is also ``Out[n]`` (and ``_n``, ``_``) retains nothing; expanding the
+    output cache itself, its entry retains the whole object (``Out[n]`` and ``_n`` are one
+    entry of one cache)."""
+    kernel = booted.kernel
+    code = "pair = [list(range(100_000)), list(range(100_000))]"
+    reply, _ = kernel.execute(code, silent=True)
+    assert reply["status"] == "ok", reply
+    reply, _ = kernel.execute("pair[1]")
+    assert reply["status"] == "ok", reply
+    count = reply["execution_count"]
+    try:
+        body = expand(kernel, comm_id, {"kind": "name", "value": "pair"})
+        first, second = body["children"]
+        assert near(first["retained"], first["deep"]), first
+        assert second["deep"] > 3_000_000
+        assert second["retained"] <= SHARED_AT_MOST, second
+
+        kernel.execute("del pair", silent=True)
+        body = expand(kernel, comm_id, {"kind": "name", "value": "Out"})
+        entry = {child["label"]: child for child in body["children"]}[str(count)]
+        assert entry["deep"] > 3_000_000
+        assert near(entry["retained"], entry["deep"]), entry
+    finally:
+        kernel.execute(
+            f"Out.clear(); _ = __ = ___ = None; pair = None; del pair, _{count}", silent=True
+        )
+
+
+def test_another_name_for_the_container_shares_nothing(booted: Booted, comm_id: str) -> None:
+    """``b = a``: removing a child from the one list frees it, whatever names it has."""
+    kernel = booted.kernel
+    truth = traced(kernel, "_memlens_first", "list(range(100_000))")
+    code = "a = [_memlens_first, list(range(100_000))]\nb = a\ndel _memlens_first"
+    reply, _ = kernel.execute(code, silent=True)
+    assert reply["status"] == "ok", reply
+    try:
+        body = expand(kernel, comm_id, {"kind": "name", "value": "a"})
+        first, second = body["children"]
+        assert near(first["retained"], truth), (first, truth)
+        assert near(second["retained"], second["deep"]), second
+        assert second["retained"] > 3_000_000
+    finally:
+        kernel.execute("del a, b", silent=True)
+
+
 def test_hostile_objects_give_flagged_rows(booted: Booted, comm_id: str) -> None:
     kernel = booted.kernel
     code = (
