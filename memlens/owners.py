@@ -95,12 +95,12 @@ class Owners:
 
     def claim(
         self, anchors: list[object], translate: list[int]
-    ) -> tuple[list[object], list[object], list[int]]:
+    ) -> tuple[list[object], list[object], list[int], list[int]]:
         """Give each object of ``anchors`` the tag ``translate[old tag]``.
 
         Returns the objects met for the first time (old tag 0, each once even if it is in
-        ``anchors`` twice), and those whose tag changed from another non-zero tag, with
-        their old tags. ``translate`` must map 0 to a non-zero tag.
+        ``anchors`` twice), those whose tag changed from another non-zero tag with their
+        old tags, and all the old tags. ``translate`` must map 0 to a non-zero tag.
         """
         keys = list(map(_rshift, map(id, anchors), _repeat(_SHIFT)))
         if self.map is None and len(self.entries) - self.seeded > _GROW_AT:
@@ -127,7 +127,7 @@ class Owners:
         fresh_count = tags.count(UNSEEN)
         if fresh_count == len(tags):
             self._count_pages(keys)
-            return anchors, [], []
+            return anchors, [], [], tags
         fresh = list(itertools.compress(anchors, map(operator.not_, tags)))
         if fresh:
             self._count_pages(list(itertools.compress(keys, map(operator.not_, tags))))
@@ -140,9 +140,9 @@ class Owners:
             )
         )
         if not any(moved):
-            return fresh, [], []
+            return fresh, [], [], tags
         changed = list(itertools.compress(anchors, moved))
-        return fresh, changed, list(itertools.compress(tags, moved))
+        return fresh, changed, list(itertools.compress(tags, moved)), tags
 
     def _exchange(self, keys: list[int], translate: list[int]) -> list[int]:
         """``claim``'s read-translate-write, key by key: some keys are beyond the map."""

@@ -90,6 +90,7 @@ __all__ = [
     "CAPPED",
     "DEEP_NESTING",
     "DEEP_NESTING_LEVELS",
+    "FENCED",
     "INTERRUPTED",
     "MUTATED",
     "SIZEOF_ABSURD",
@@ -121,6 +122,10 @@ SIZEOF_ABSURD = "sizeof_absurd"
 """An object's ``__sizeof__`` claimed more bytes than the machine has; basic size counted."""
 DEEP_NESTING = "deep_nesting"
 """Nested more than :data:`DEEP_NESTING_LEVELS` levels deep (sizes are still right)."""
+
+FENCED = "fenced"
+"""The walk met an object of ``fence`` and stopped there: the deep size leaves out what
+is reachable only through it (its retained size is unaffected: see :func:`measure`)."""
 
 DEEP_NESTING_LEVELS = 1000
 """Nesting deeper than this is flagged: Python's recursion limit, where recursive tools fail."""
@@ -297,6 +302,7 @@ def measure(
     shares: Sequence[float] | None = None,
     cap_bytes: int | None = None,
     skip: Iterable[object] = (),
+    fence: Iterable[object] = (),
     should_stop: Callable[[], bool] | None = None,
     pause_every_s: float | None = None,
 ) -> Report:
@@ -309,6 +315,9 @@ def measure(
     - ``cap_bytes``: the most memory the walker may use for its own tables (default
       :func:`default_cap_bytes`); past it the walk stops (``capped``).
     - ``skip``: objects never counted nor followed (e.g. a namespace dict).
+    - ``fence``: objects never counted nor followed either, and a root that reaches one
+      is flagged ``fenced`` (e.g. the containers above the parts whose retained sizes
+      are wanted, which would make every part look shared).
     - ``should_stop``: called every few milliseconds; True stops the walk (``interrupted``).
     - ``pause_every_s``: sleep briefly after each such stretch of work, so that other
       threads waiting for the GIL get it at once (for walks run on a background thread).
@@ -319,6 +328,7 @@ def measure(
         shares=shares,
         cap_bytes=default_cap_bytes() if cap_bytes is None else cap_bytes,
         skip=skip,
+        fence=fence,
         should_stop=should_stop,
         pause_every_s=pause_every_s,
     ).run()
@@ -608,16 +618,17 @@ class _Stop(Exception):
 _UNSEEN_TAG = owners.UNSEEN
 _SKIP_TAG = 1
 _EXTERNAL_TAG = 2
+_FENCE_TAG = 3
 
 
 def _own_tag(root: int) -> int:
-    """The tag of objects root ``root`` alone reached (odd); +1: several, ``root`` last."""
-    return 3 + 2 * root
+    """The tag of objects root ``root`` alone reached (even); +1: several, ``root`` last."""
+    return 4 + 2 * root
 
 
 def _root_of(tag: int) -> int:
     """The root a tag says reached an object alone, or -1."""
-    return (tag - 3) >> 1 if tag >= 3 and tag & 1 else -1
+    return (tag - 4) >> 1 if tag >= 4 and not tag & 1 else -1
 
 
 _Batch = list[object]
@@ -648,10 +659,14 @@ class _Walk:
         shares: Sequence[float] | None,
         cap_bytes: int,
         skip: Iterable[object],
+        fence: Iterable[object],
         should_stop: Callable[[], bool] | None,
         pause_every_s: float | None,
     ) -> None:
         self.roots = [list(root) for root in roots]
+        # Held, so that no skipped or fenced object can look single-referenced.
+        self.skipped = list(skip)
+        self.fence = list(fence)
         count = len(self.roots)
         self.budget_s = budget_s
         self.shares = [1.0] * count if shares is None else [float(w) for w in shares]
@@ -687,16 +702,18 @@ class _Walk:
         self.deadline: float | None = None
         self.root_deadline: float | None = None
         self.last_pause = 0.0
-        self._seed(skip)
+        self._seed()
 
     # -- set-up -----------------------------------------------------------------------------
 
-    def _seed(self, skip: Iterable[object]) -> None:
+    def _seed(self) -> None:
         seed = self.owners.seed
         seed(_SHARED_IDS, _EXTERNAL_TAG)
         mine = [self, self.roots, self.owners, self.resources, self.kinds, self.stack]
-        ids = [*_module_dict_ids(), id(sys.modules), *map(id, skip), *map(id, mine)]
+        mine += [self.skipped, self.fence]
+        ids = [*_module_dict_ids(), id(sys.modules), *map(id, self.skipped), *map(id, mine)]
         seed([*ids, *map(id, self.roots)], _SKIP_TAG)
+        seed(map(id, self.fence), _FENCE_TAG)
 
     def kind(self, of: type) -> int:
         bits = self.kinds.get(of)
@@ -721,6 +738,16 @@ class _Walk:
         started = time.perf_counter()
         self.deadline = None if self.budget_s is None else started + self.budget_s
         self.last_pause = started
+        try:
+            return self._run(started)
+        finally:  # even if something escapes: give the map back at once
+            self.owners.close()
+            self.resources.clear()
+            self.roots.clear()
+            self.fence.clear()
+            self.skipped.clear()
+
+    def _run(self, started: float) -> Report:
         stopped_all: str | None = None
         count = len(self.roots)
         for index in range(count):
@@ -755,9 +782,6 @@ class _Walk:
             walker_peak_bytes=self.peak_bytes,
             capped=self.capped,
         )
-        self.owners.close()
-        self.resources.clear()
-        self.roots.clear()
         return report
 
     def _root_deadline(self, index: int) -> float | None:
@@ -800,6 +824,7 @@ class _Walk:
         translate = [mine] * (own + 2)
         translate[_UNSEEN_TAG] = translate[own] = own
         translate[_SKIP_TAG] = _SKIP_TAG
+        translate[_FENCE_TAG] = _FENCE_TAG
         self.translate = translate
         flags = self.flags[index]
         self._discover(list(self.roots[index]), index, 0)
@@ -834,12 +859,15 @@ class _Walk:
             else:
                 referents = get_referents(*parents)
             del parents, source
+            columns = _columns(referents, parent_count) if referents else []
+            del referents
+            # A key the gc also reports (not a str) is in both lists: with both alive
+            # it looks shared in each, and is claimed, hence counted, once.
             if keys:
                 self._discover(keys, context, level + 1)
-            del keys
-            if referents:
-                for column in _columns(referents, parent_count):
-                    self._discover(column, context, level + 1)
+            for column in columns:
+                self._discover(column, context, level + 1)
+            del keys, columns
 
     def _special_referents(self, parents: _Batch) -> tuple[list[object], list[object]]:
         """Referents of parents among which are dicts, numpy arrays or functions; for
@@ -939,7 +967,10 @@ class _Walk:
     def _claim(self, anchors: list[object]) -> tuple[list[object], dict[int, list[object]]]:
         """Split shared-looking objects into those no root reached before (claimed for this
         one) and, by their context, those other roots reached before; drop the rest."""
-        fresh, changed, old_tags = self.owners.claim(anchors, self.translate)
+        fresh, changed, old_tags, tags = self.owners.claim(anchors, self.translate)
+        if self.fence and _FENCE_TAG in tags:
+            self.flags[self.index].add(FENCED)
+        del tags
         moved: dict[int, list[object]] = {}
         for obj, tag in zip(changed, old_tags):
             moved.setdefault(_root_of(tag), []).append(obj)

@@ -8,6 +8,7 @@ own memory hold.
 
 from __future__ import annotations
 
+import collections
 import gc
 import importlib
 import os
@@ -268,6 +269,40 @@ def test_dict_keys_count_and_instance_dicts_stay_unmade() -> None:
     deep_size(holder)
     if sys.version_info >= (3, 11):
         assert not any(isinstance(r, dict) for r in gc.get_referents(holder)), "__dict__ was made"
+
+
+@pytest.mark.parametrize(
+    "make_key",
+    [
+        lambda i: 10**20 + i,
+        lambda i: i + 0.5,
+        lambda i: (10**6 + i, f"key {i}"),
+        lambda i: b"key %d" % i,
+    ],
+    ids=["big ints", "floats", "tuples", "bytes"],
+)
+def test_keys_the_gc_reports_too_count_once(make_key: Callable[[int], Any]) -> None:
+    # Keys that are not all strings come from gc.get_referents and from dict.keys alike.
+    records = [{make_key(i): None for i in range(n, n + 3)} for n in range(0, 3000, 3)]
+    keys = [key for record in records for key in record]
+    expected = sys.getsizeof(records) + sum(map(sys.getsizeof, records)) + sys.getsizeof(None)
+    expected += sum(map(deep_size, keys))  # no two keys share anything
+    assert deep_size(records) == expected
+
+
+def test_a_fence_stops_the_walk_and_flags_the_roots_that_reach_it() -> None:
+    parent: list[Any] = []
+    child = [parent, "x" * 1000]  # refers back to its container
+    other = ["y" * 1000]
+    parent += [child, other, "z" * 5000]
+    fenced = measure([[child], [other]], fence=[parent])
+    assert fenced.roots[0].flags == [sizing.FENCED]
+    assert fenced.roots[1].flags == []
+    assert fenced.roots[0].deep == sys.getsizeof(child) + sys.getsizeof("x" * 1000)
+    assert fenced.roots[0].retained == fenced.roots[0].deep
+    whole = measure([[child]])
+    assert whole.roots[0].deep == deep_size(parent)
+    assert not whole.roots[0].flags
 
 
 def test_report_counts_and_repr() -> None:
