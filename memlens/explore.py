@@ -355,10 +355,33 @@ def siblings(obj: object, page: list[Child]) -> list[object]:
         rest += [value for n, value in enumerate(dict.values(obj)) if n not in chosen]
         return rest
     if _is(obj, "pandas", "DataFrame"):
-        return []
+        return _frame_siblings(obj, page)
     placed = {id(child.obj) for child in page}
     everything = children(obj)
     return [child.obj for child in everything if id(child.obj) not in placed]
+
+
+def _frame_siblings(frame: Any, page: list[Child]) -> list[object]:
+    """A DataFrame's index, column labels and the data of its columns not in ``page``:
+    an object column's items (not the array, a view of a block holding the page's
+    columns too), an extension array whole; numeric columns hold no Python objects."""
+    chosen = {child.step["index"] for child in page}
+    found: list[object] = [frame.index, frame.columns]
+    ndarray = _library_class("numpy", "ndarray")
+    for n in range(len(frame.columns)):
+        if n in chosen:
+            continue
+        values: Any = column_values(frame, n)
+        if ndarray is None or not isinstance(values, ndarray):
+            found.append(values)
+        else:
+            found += _object_items(values)
+    return found
+
+
+def _object_items(array: Any) -> list[object]:
+    """The items of a one-dimensional object array; none for other arrays."""
+    return list(array) if array.dtype.kind == "O" and array.ndim == 1 else []
 
 
 def _item(index: int, item: object) -> Child:

@@ -20,7 +20,9 @@ whatever the budget leaves: the parent's other parts (the other items, the keys,
 attributes), the other parts of every container the path passes through, and whatever
 else the namespace keeps alive (the other variables, the output cache, the hidden
 values). The containers along the path, from the variable's value down to the parent,
-are neither counted nor followed (through them every child would look shared). So a
+are neither counted nor followed (through them every child would look shared); a child
+that refers back to one of them (a parent pointer, a cycle) is flagged by that walk and
+gets its deep size, all it reaches, from a walk of its own. So a
 child's retained size is what removing it from its parent would free while everything
 else lives on: what another variable, ``Out`` or another part of a container on the path
 also holds is not its own. Another name for one of those containers (``b = a``) shares
@@ -40,8 +42,10 @@ too high).
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
+from collections.abc import Iterable
 from typing import Any, Callable
 
 from . import explore, namespace, sizing
@@ -83,11 +87,13 @@ def _guard(function: Callable[[object], Any], obj: object) -> Any:
         return None
 
 
-def _flags(described: list[str], sizes: sizing.RootSizes, approx: bool) -> list[str]:
-    flags = set(described) | set(sizes.flags)
-    if approx and not sizes.partial:
-        flags.add(RETAINED_APPROX)
-    return sorted(flags)
+def _flags(flags: Iterable[str], partial: bool, approx: bool) -> list[str]:
+    """A row's flags: what describing and sizing it found, and ``retained_approx`` when
+    another root's walk (not this row's) was cut short."""
+    found = set(flags)
+    if approx and not partial:
+        found.add(RETAINED_APPROX)
+    return sorted(found)
 
 
 def variables_body(
@@ -131,7 +137,7 @@ def variables_body(
     rows: list[VariableRow] = []
     for (name, value), sizes in zip(ordered, report.roots):
         about = described[name]
-        flags = _flags(about.flags, sizes, approx)
+        flags = _flags([*about.flags, *sizes.flags], sizes.partial, approx)
         if user_ns.get(name, _GONE) is not value:
             flags = sorted({*flags, MUTATED})
         rows.append(
@@ -161,7 +167,9 @@ def variables_body(
             "deep": sizes.deep,
             "retained": sizes.retained,
             "partial": sizes.partial,
-            "flags": _flags([] if flag is None else [flag], sizes, approx),
+            "flags": _flags(
+                [*([] if flag is None else [flag]), *sizes.flags], sizes.partial, approx
+            ),
             "expandable": explore.expandable(out),
         }
     return {
@@ -221,18 +229,33 @@ def expand_body(
         rest,
     ]
     shares += [0.0, 0.0, 0.0]
-    report = sizing.measure(
-        roots,
-        budget_s=budget_ms / 1000.0,
-        shares=shares,
+    started = time.perf_counter()
+    walk = functools.partial(
+        sizing.measure,
         cap_bytes=cap_bytes,
-        skip=[*_skipped(shell, user_ns), *containers],
+        skip=_skipped(shell, user_ns),
         should_stop=should_stop,
         pause_every_s=pause_every_s,
     )
+    report = walk(roots, budget_s=budget_ms / 1000.0, shares=shares, fence=containers)
     approx = report.partial
+    deep = [sizes.deep for sizes in report.roots[: len(page)]]
+    partial = [sizes.partial for sizes in report.roots[: len(page)]]
+    flags = [set(sizes.flags) - {sizing.FENCED} for sizes in report.roots[: len(page)]]
+    # A part that refers back to a container above it (a parent pointer, a cycle) was
+    # fenced off there; its deep size, all it reaches, comes from a walk of its own.
+    fenced = [
+        n for n, sizes in enumerate(report.roots[: len(page)]) if sizing.FENCED in sizes.flags
+    ]
+    if fenced:
+        left = budget_ms / 1000.0 - (time.perf_counter() - started)
+        whole = walk([roots[n] for n in fenced], budget_s=max(0.0, left))
+        for n, sizes in zip(fenced, whole.roots):
+            deep[n] = sizes.deep
+            partial[n] = partial[n] or sizes.partial
+            flags[n] |= set(sizes.flags)
     children: list[ChildRow] = []
-    for child, sizes, data_bytes in zip(page, report.roots, extra):
+    for n, (child, sizes, data_bytes) in enumerate(zip(page, report.roots, extra)):
         about = _Described(child.obj)
         shape = about.shape
         if columns:
@@ -245,10 +268,10 @@ def expand_body(
                 "type": about.type,
                 "shape": shape,
                 "getsizeof": about.getsizeof,
-                "deep": sizes.deep + data_bytes,
+                "deep": deep[n] + data_bytes,
                 "retained": sizes.retained + data_bytes,
-                "partial": sizes.partial,
-                "flags": _flags(about.flags, sizes, approx),
+                "partial": partial[n],
+                "flags": _flags([*about.flags, *flags[n]], partial[n], approx),
                 "expandable": about.expandable,
             }
         )

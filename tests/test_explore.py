@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from test_sizing import need
 
-from memlens import explore, namespace, protocol, variables
+from memlens import explore, namespace, protocol, sizing, variables
 from memlens.explore import PathError, children, count, label, resolve, shape, type_name
 
 
@@ -187,6 +187,58 @@ def test_a_cut_walk_of_the_rest_flags_the_children() -> None:
     assert body["partial"] is False
     assert [child["flags"] for child in body["children"]] == [[], []]
     assert [child["retained"] for child in body["children"]] == [56 + 8 * 10 + 24] * 2
+
+
+class Node:
+    """A tree node that points back at its parent."""
+
+    def __init__(self, parent: Node | None, payload: list[float]) -> None:
+        self.parent = parent
+        self.payload = payload
+        self.kids: list[Node] = []
+
+
+def test_a_part_pointing_back_up_the_path_has_its_whole_deep_size() -> None:
+    root = Node(None, [0.5] * 1000)
+    for k in range(2):
+        kid = Node(root, [k + 0.25] * 2000)
+        root.kids.append(kid)
+    ns: dict[str, Any] = {"root": root}
+    path = [
+        {"kind": "name", "value": "root"},
+        {"kind": "attr", "value": "kids"},
+        {"kind": "index", "index": 0},
+    ]
+    body = variables.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=10_000)
+    parts = {child["label"]: child for child in body["children"]}
+    # .parent leads back to the root: its deep size is the whole tree, as deep_size says,
+    # and removing it from the kid frees nothing (the namespace holds the root).
+    assert parts[".parent"]["deep"] == sizing.deep_size(root)
+    assert parts[".parent"]["retained"] == 0
+    assert not parts[".parent"]["flags"] and not parts[".parent"]["partial"]
+    payload = root.kids[0].payload
+    assert parts[".payload"]["deep"] == parts[".payload"]["retained"] == sizing.deep_size(payload)
+
+
+def test_a_frame_column_sharing_data_with_another_column_retains_nothing() -> None:
+    pd = need("pandas")
+    words = [f"word {i}" * 5 for i in range(2000)]
+    frame = pd.DataFrame({"a": pd.Series(words, dtype=object), "n": range(2000)})
+    frame["b"] = frame["a"].copy(deep=False)  # another column, the same strings
+    frame["c"] = pd.Series([f"own {i}" * 5 for i in range(2000)], dtype=object)
+    ns: dict[str, Any] = {"frame": frame}
+    path = [{"kind": "name", "value": "frame"}]
+    # One column per page: the others are the siblings.
+    first = variables.expand_body(Shell(ns), path=path, offset=0, limit=1, budget_ms=10_000)
+    only_a = first["children"][0]
+    assert only_a["label"] == "'a'"
+    strings = sum(map(sys.getsizeof, words))
+    assert only_a["deep"] >= strings
+    assert only_a["retained"] < strings / 10, only_a  # column b holds the same strings
+    last = variables.expand_body(Shell(ns), path=path, offset=3, limit=1, budget_ms=10_000)
+    only_c = last["children"][0]
+    assert only_c["label"] == "'c'"
+    assert only_c["retained"] >= sum(sys.getsizeof(f"own {i}" * 5) for i in range(2000))
 
 
 def test_numpy_and_pandas_children() -> None:
