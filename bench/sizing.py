@@ -7,8 +7,9 @@
    objects memlens counts for the container; each tool's rate is that number over its
    median time.
 2. The walker's own memory: tracemalloc's peak during a walk, per object visited.
-3. Correctness on the issue's cases: each tool's deep size over the bytes tracemalloc saw
-   allocated while the object was built, and what each does with hostile objects.
+3. Correctness on the issue's cases: each tool's deep size over the bytes tracemalloc (and
+   pyarrow's memory pool) saw allocated while the object was built, and what each does
+   with hostile objects.
 4. Optionally (``--latency``), how long a cell sent right after a ``variables`` request
    waits in a real kernel (baseline; memlens as shipped; without the pauses).
 
@@ -253,12 +254,11 @@ def tools(peers: dict[str, Any]) -> dict[str, Callable[[Any], int]]:
 def correctness(peers: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     measured = []
     sizers = tools(peers)
+    import test_sizing
+
     for name, factory in cases().items():
-        gc.collect()
-        tracemalloc.start()
-        obj = factory()
-        truth = tracemalloc.get_traced_memory()[0]
-        tracemalloc.stop()
+        # tracemalloc's count, plus pyarrow's pool (pandas' string columns live there)
+        obj, truth = test_sizing.built(factory)
         row: dict[str, Any] = {"case": name, "truth": truth}
         for tool, size in sizers.items():
             try:
