@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gc
 import sys
-import tracemalloc
 import warnings
 from typing import Any, Callable
 
@@ -23,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+import test_sizing
 import torch
 
 from memlens.sizing import RootSizes, deep_size, measure, retained_sizes
@@ -232,19 +232,10 @@ def test_a_numpy_view_of_a_tensor_counts_the_storage_once() -> None:
 
 
 def built(factory: Callable[[], Any]) -> tuple[Any, int]:
-    """``(object, bytes)``: what ``factory`` builds and what building it left allocated,
-    pyarrow's memory pool and tracemalloc (the Python objects) together."""
-    factory()  # once first, so that one-time caches are not counted below
-    gc.collect()
-    pool = pa.total_allocated_bytes()
-    tracemalloc.start()
-    try:
-        obj = factory()
-        size = tracemalloc.get_traced_memory()[0]
-    finally:
-        tracemalloc.stop()
-    size += pa.total_allocated_bytes() - pool
-    return obj, size
+    """:func:`test_sizing.built` (tracemalloc plus pyarrow's pool), after a first call
+    to ``factory``, so that pyarrow's one-time caches are not counted."""
+    factory()
+    return test_sizing.built(factory)
 
 
 def test_an_int64_array_is_its_buffers() -> None:
