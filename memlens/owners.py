@@ -47,6 +47,9 @@ _GROW_AT = 1 << 13
 _ADDRESS_BITS = {"x86_64": 47, "amd64": 47, "aarch64": 48, "arm64": 48}
 """User address space per architecture (Linux), where the map is used at all."""
 
+_DENSE = 64
+"""Keys per page of the map above which a batch's pages are taken as one range."""
+
 _MAP_NORESERVE = getattr(mmap, "MAP_NORESERVE", 0x4000)  # 0x4000 on x86-64 and AArch64
 
 _repeat = itertools.repeat
@@ -106,7 +109,8 @@ class Owners:
         if self.map is None and len(self.entries) - self.seeded > _GROW_AT:
             self._grow()
         view = self.view
-        if view is not None and max(keys) < self.limit:
+        highest = max(keys)
+        if view is not None and highest < self.limit:
             # Read, translate and write back item by item in one C-level pass, so that an
             # object met twice in this batch is new only the first time.
             old, kept = itertools.tee(map(view.__getitem__, keys))
@@ -126,7 +130,7 @@ class Owners:
             tags = self._exchange(keys, translate)
         fresh_count = tags.count(UNSEEN)
         if fresh_count == len(tags):
-            self._count_pages(keys)
+            self._count_pages(keys, highest)
             return anchors, [], [], tags
         fresh = list(itertools.compress(anchors, map(operator.not_, tags)))
         if fresh:
@@ -175,9 +179,20 @@ class Owners:
             else:
                 entries[key] = tag
 
-    def _count_pages(self, keys: list[int]) -> None:
-        if self.view is not None:
-            self.pages.update(map(_rshift, keys, _repeat(self.page_shift)))
+    def _count_pages(self, keys: list[int], highest: int | None = None) -> None:
+        """Add the pages of the map that ``keys`` (``highest`` their maximum, if known)
+        fall in to :attr:`pages`."""
+        if self.view is None or not keys:
+            return
+        shift = self.page_shift
+        first = min(keys) >> shift
+        last = (max(keys) if highest is None else highest) >> shift
+        if (last - first) * _DENSE < len(keys):
+            # Objects allocated together: every page between the first and the last is
+            # counted, written or not (a bound, for the cap), without a set insert per key.
+            self.pages.update(range(first, last + 1))
+        else:
+            self.pages.update(map(_rshift, keys, _repeat(shift)))
 
     # -- the map -----------------------------------------------------------------------------
 

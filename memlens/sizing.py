@@ -957,10 +957,12 @@ class _Walk:
         if unique:
             self._count(unique, bits, context, level, present=present if not anchors else None)
         if anchors:
+            whole = -1 if unique else len(anchors)
             fresh, moved = self._claim(anchors)
             del anchors
             if fresh:
-                self._count(fresh, bits, self.index, level, anchors=True)
+                known = present if len(fresh) == whole else None  # all of found, once each
+                self._count(fresh, bits, self.index, level, anchors=True, present=known)
             for previous, objects in moved.items():
                 self._count(objects, bits, previous, level, anchors=True)
 
