@@ -212,6 +212,10 @@ class Owners:
         except (OSError, OverflowError, ValueError, AttributeError):
             self.bits = None
             return
+        try:  # with transparent huge pages "always", one write would bring in 2 MiB
+            table.madvise(mmap.MADV_NOHUGEPAGE)
+        except (AttributeError, OSError, ValueError):
+            pass
         self.map = table
         self.view = memoryview(table).cast("B") if width == 1 else memoryview(table).cast("H")
         self.limit = limit
