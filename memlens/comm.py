@@ -145,6 +145,12 @@ def _the_shell() -> Any:
     return _shell if _shell is not None else _current_shell()
 
 
+def _cap_bytes(args: dict[str, Any]) -> int | None:
+    """The request's cap on the walker's memory; None (absent or null): the default."""
+    cap = args.get("cap_bytes")
+    return None if cap is None else int(cap)
+
+
 def _variables(args: dict[str, Any], options: Options) -> protocol.VariablesBody:
     return variables.variables_body(
         _the_shell(),
@@ -152,6 +158,7 @@ def _variables(args: dict[str, Any], options: Options) -> protocol.VariablesBody
         complete=[name for name in args["complete"]],
         should_stop=options.should_stop,
         pause_every_s=options.pause_every_s,
+        cap_bytes=_cap_bytes(args),
     )
 
 
@@ -164,6 +171,7 @@ def _expand(args: dict[str, Any], options: Options) -> protocol.ExpandBody:
         budget_ms=float(args["budget_ms"]),
         should_stop=options.should_stop,
         pause_every_s=options.pause_every_s,
+        cap_bytes=_cap_bytes(args),
     )
 
 

@@ -591,6 +591,7 @@ def _args(command: str, args: dict[str, Any]) -> None:
             raise ProtocolError("bad_request", "args.complete must be a list")
         for name in complete:
             _str(name, "args.complete[]")
+        _cap(args.get("cap_bytes"))
     elif command == "expand":
         _path(args.get("path"), from_name=True)
         _count(args.get("offset"), "args.offset")
@@ -598,6 +599,13 @@ def _args(command: str, args: dict[str, Any]) -> None:
         if args["limit"] > MAX_EXPAND_LIMIT:
             raise ProtocolError("bad_request", f"args.limit must be at most {MAX_EXPAND_LIMIT}")
         _positive(args.get("budget_ms"), "args.budget_ms")
+        _cap(args.get("cap_bytes"))
+
+
+def _cap(value: object) -> None:
+    """An optional memory cap in bytes: absent, None, or a positive integer."""
+    if value is not None:
+        _positive(value, "args.cap_bytes")
 
 
 def _positive(value: object, what: str) -> None:

@@ -194,12 +194,19 @@ export interface IRequestArgs {
   snapshot: Record<string, never>;
   cells: { after: number };
   configure: { precise: boolean };
-  variables: { budget_ms: number; complete: string[] };
+  variables: {
+    budget_ms: number;
+    complete: string[];
+    /** Cap on the walker's own memory (bytes); absent or null: the kernel's default. */
+    cap_bytes?: number | null;
+  };
   expand: {
     path: PathStep[];
     offset: number;
     limit: number;
     budget_ms: number;
+    /** Cap on the walker's own memory (bytes); absent or null: the kernel's default. */
+    cap_bytes?: number | null;
   };
 }
 
@@ -484,6 +491,7 @@ namespace Private {
         throw new ProtocolError('bad_request', 'args.complete must be a list');
       }
       value.complete.forEach(name => str(name, 'args.complete[]'));
+      cap(value.cap_bytes);
     } else if (command === 'expand') {
       path(value.path, true);
       count(value.offset, 'args.offset');
@@ -495,6 +503,14 @@ namespace Private {
         );
       }
       positive(value.budget_ms, 'args.budget_ms');
+      cap(value.cap_bytes);
+    }
+  }
+
+  /** An optional memory cap: absent, null, or a positive integer. */
+  function cap(value: unknown): void {
+    if (value !== undefined && value !== null) {
+      positive(value, 'args.cap_bytes');
     }
   }
 

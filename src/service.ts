@@ -85,7 +85,8 @@ export class MemlensService implements IDisposable {
       bootstrapCode: this._bootstrapCode,
       timeoutMs: settings.requestTimeoutMs,
       precise: settings.precise,
-      variablesBudgetMs: settings.variablesBudgetMs
+      variablesBudgetMs: settings.variablesBudgetMs,
+      variablesMemoryCapMiB: settings.variablesMemoryCapMiB
     });
     this._connections.set(panel, connection);
     const onPathChanged = (): void =>
@@ -105,6 +106,8 @@ export class MemlensService implements IDisposable {
   private _onSettingsChanged(): void {
     for (const connection of this._connections.values()) {
       connection.variables.budgetMs = this._settings.value.variablesBudgetMs;
+      connection.variables.memoryCapMiB =
+        this._settings.value.variablesMemoryCapMiB;
     }
     const precise = this._settings.value.precise;
     if (precise === this._precise) {

@@ -20,6 +20,11 @@ export interface IMemlensSettings {
   requestTimeoutMs: number;
   /** Time budget of one sizing of all variables (ms). */
   variablesBudgetMs: number;
+  /**
+   * The most memory the sizing walk may use for its own bookkeeping (MiB);
+   * 0: the kernel's default (10 % of the memory still available, at most 1 GiB).
+   */
+  variablesMemoryCapMiB: number;
 }
 
 /** The schema's defaults, used until the registry has loaded. */
@@ -32,7 +37,8 @@ export const DEFAULT_SETTINGS: IMemlensSettings = {
   precise: false,
   refreshAfterCell: true,
   requestTimeoutMs: 30000,
-  variablesBudgetMs: 300
+  variablesBudgetMs: 300,
+  variablesMemoryCapMiB: 0
 };
 
 /** Read the composite settings, keeping defaults for anything missing or mistyped. */
@@ -57,7 +63,8 @@ export function readSettings(
     precise: read('precise'),
     refreshAfterCell: read('refreshAfterCell'),
     requestTimeoutMs: read('requestTimeoutMs'),
-    variablesBudgetMs: read('variablesBudgetMs')
+    variablesBudgetMs: read('variablesBudgetMs'),
+    variablesMemoryCapMiB: read('variablesMemoryCapMiB')
   };
 }
 

@@ -158,6 +158,29 @@ describe('NotebookConnection', () => {
     expect(kernel.comms[0].closed).toBe(true);
     expect(connection.isDisposed).toBe(true);
   });
+
+  it('hands the variables settings to its fetcher', () => {
+    const context = new FakeSessionContext(null);
+    context.hasNoKernel = true;
+    const options = {
+      sessionContext: context as unknown as ISessionContext,
+      notebookName: 'demo.ipynb',
+      bootstrapCode: 'BOOT',
+      timeoutMs: 1000
+    };
+    const plain = new NotebookConnection(options);
+    expect(plain.variables.budgetMs).toBe(300);
+    expect(plain.variables.memoryCapMiB).toBe(0);
+    const capped = new NotebookConnection({
+      ...options,
+      variablesBudgetMs: 500,
+      variablesMemoryCapMiB: 256
+    });
+    expect(capped.variables.budgetMs).toBe(500);
+    expect(capped.variables.memoryCapMiB).toBe(256);
+    plain.dispose();
+    capped.dispose();
+  });
 });
 
 describe('NotebookConnection cell history', () => {

@@ -82,7 +82,7 @@ describe('variable rows', () => {
 
   it('explains flags in words and keeps unknown ones', () => {
     expect(flagsText(['sizeof_raised', 'new_flag'])).toBe(
-      '__sizeof__ raised; its size is counted as 0\nnew_flag'
+      '__sizeof__ raised; its basic size is counted instead\nnew_flag'
     );
   });
 });

@@ -112,6 +112,48 @@ describe('VariablesFetcher', () => {
     expect(requests.pop()?.args).toEqual({ budget_ms: 50, complete: [] });
   });
 
+  it('sends a memory cap only when the setting is above 0', async () => {
+    const { fetcher, requests } = await connectedFetcher();
+    const path: PathStep[] = [{ kind: 'name', value: 'items' }];
+    const last = (command: string): Record<string, unknown> => {
+      const found = requests.filter(r => r.command === command).pop();
+      return (found?.args ?? {}) as Record<string, unknown>;
+    };
+    await fetcher.refresh();
+    await fetcher.expand(path);
+    expect(last('variables')).not.toHaveProperty('cap_bytes');
+    expect(last('expand')).not.toHaveProperty('cap_bytes');
+
+    fetcher.memoryCapMiB = 64; // a changed setting applies to the next request
+    await fetcher.refresh();
+    expect(last('variables')).toEqual({
+      budget_ms: 50,
+      complete: [],
+      cap_bytes: 64 * 1024 * 1024
+    });
+    await fetcher.complete(['items']);
+    expect(last('variables').cap_bytes).toBe(64 * 1024 * 1024);
+    await fetcher.more(path);
+    expect(last('expand').cap_bytes).toBe(64 * 1024 * 1024);
+
+    fetcher.memoryCapMiB = 0;
+    await fetcher.refresh();
+    await fetcher.expand(path);
+    expect(last('variables')).not.toHaveProperty('cap_bytes');
+    expect(last('expand')).not.toHaveProperty('cap_bytes');
+  });
+
+  it('takes its memory cap from its options', async () => {
+    const capped = new VariablesFetcher({
+      session: () => null,
+      budgetMs: 50,
+      memoryCapMiB: 16
+    });
+    expect(capped.memoryCapMiB).toBe(16);
+    const idle = new VariablesFetcher({ session: () => null, budgetMs: 50 });
+    expect(idle.memoryCapMiB).toBe(0);
+  });
+
   it('expands page by page and collapses everything below', async () => {
     const { fetcher, requests } = await connectedFetcher();
     const path: PathStep[] = [{ kind: 'name', value: 'items' }];

@@ -8,7 +8,6 @@ own memory hold.
 
 from __future__ import annotations
 
-import collections
 import gc
 import importlib
 import os

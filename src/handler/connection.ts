@@ -34,7 +34,8 @@ export class NotebookConnection implements IDisposable {
     this.history = new CellHistoryModel();
     this.variables = new VariablesFetcher({
       session: () => this.session,
-      budgetMs: options.variablesBudgetMs ?? 300
+      budgetMs: options.variablesBudgetMs ?? 300,
+      memoryCapMiB: options.variablesMemoryCapMiB ?? 0
     });
     const ctx = this._context;
     ctx.sessionChanged.connect(this._reconcile, this);
@@ -367,5 +368,7 @@ export namespace NotebookConnection {
     precise?: boolean;
     /** Time budget of a variables refresh, in ms. */
     variablesBudgetMs?: number;
+    /** Cap on the sizing walk's own memory, in MiB; 0: the kernel's default. */
+    variablesMemoryCapMiB?: number;
   }
 }

@@ -10,6 +10,9 @@ export const PAGE_SIZE = 100;
 /** Budget for finishing sizes the user asked to complete. */
 const COMPLETE_BUDGET_MS = 10000;
 
+/** Bytes in a MiB. */
+const MIB = 1024 * 1024;
+
 /**
  * Asks a kernel for variable sizes and expansions, and writes the answers into
  * its VariablesModel. Overlapping refreshes are merged into one more.
@@ -18,6 +21,7 @@ export class VariablesFetcher implements IDisposable {
   constructor(options: VariablesFetcher.IOptions) {
     this._session = options.session;
     this.budgetMs = options.budgetMs;
+    this.memoryCapMiB = options.memoryCapMiB ?? 0;
   }
 
   /** What the Variables section shows. */
@@ -25,6 +29,12 @@ export class VariablesFetcher implements IDisposable {
 
   /** Time budget of a refresh, in ms. */
   budgetMs: number;
+
+  /**
+   * Cap on the walker's own memory, in MiB, sent with each request; 0 (or
+   * less) sends none, so the kernel uses its default.
+   */
+  memoryCapMiB: number;
 
   get isDisposed(): boolean {
     return this._isDisposed;
@@ -92,7 +102,8 @@ export class VariablesFetcher implements IDisposable {
     try {
       const body = await session.request('variables', {
         budget_ms: complete.length ? COMPLETE_BUDGET_MS : this.budgetMs,
-        complete
+        complete,
+        ...Private.cap(this.memoryCapMiB)
       });
       if (this._isDisposed) {
         return;
@@ -133,7 +144,8 @@ export class VariablesFetcher implements IDisposable {
         path,
         offset,
         limit: Math.max(1, Math.min(limit, 1000)),
-        budget_ms: this.budgetMs
+        budget_ms: this.budgetMs,
+        ...Private.cap(this.memoryCapMiB)
       });
       if (this._isDisposed || !this.model.expansions.has(key)) {
         return; // Collapsed while loading.
@@ -169,10 +181,18 @@ export namespace VariablesFetcher {
     /** The live session, or null while not connected. */
     session: () => MemlensSession | null;
     budgetMs: number;
+    /** Cap on the walker's own memory, in MiB; 0 (the default): the kernel's. */
+    memoryCapMiB?: number;
   }
 }
 
 namespace Private {
+  /** The `cap_bytes` argument for a cap in MiB: none unless it is positive. */
+  export function cap(mib: number): { cap_bytes?: number } {
+    const bytes = Number.isFinite(mib) ? Math.floor(mib * MIB) : 0;
+    return bytes > 0 ? { cap_bytes: bytes } : {};
+  }
+
   export function message(error: unknown): string {
     return error instanceof Error ? error.message : String(error);
   }

@@ -88,10 +88,13 @@ export function sortRows<T extends IVariableRow>(
 
 const FLAG_TEXT: Record<string, string> = {
   budget: 'the walk hit its time budget: sizes are lower bounds',
-  capped: 'the walk hit its memory cap: sizes are lower bounds',
-  sizeof_raised: '__sizeof__ raised; its size is counted as 0',
-  sizeof_negative: '__sizeof__ returned a negative number; counted as 0',
-  sizeof_absurd: '__sizeof__ returned an absurd number; counted as 0',
+  capped:
+    'the walk hit its memory cap (setting "Variables: memory cap (MiB)"): sizes are lower bounds',
+  sizeof_raised: '__sizeof__ raised; its basic size is counted instead',
+  sizeof_negative:
+    '__sizeof__ returned a negative number; its basic size is counted instead',
+  sizeof_absurd:
+    '__sizeof__ returned an absurd number; its basic size is counted instead',
   mutated: 'the object changed, or the name was rebound, while it was measured',
   getattr_hostile: 'attribute access misbehaves; attributes were not followed',
   deep_nesting: 'nested more than 1,000 levels deep (sizes are still exact)',

@@ -186,7 +186,7 @@ export class VariablesSection extends Widget {
       }
       if (stats.capped) {
         parts.push(
-          'The walk stopped at its memory cap: sizes are lower bounds.'
+          'The walk stopped at its memory cap (the setting "Variables: memory cap (MiB)"): sizes are lower bounds.'
         );
       }
     }
