@@ -23,7 +23,7 @@ kernel passes the user namespace dict itself). A function *with* closure cells c
 itself, its cells and what they hold, and its defaults. Instance attributes are reached
 through the instance's referents; ``__dict__`` is never read (on Python 3.11+ that would
 build a dict that did not exist); the attribute-value array such an instance keeps beside
-itself (3.11, 3.12) is added as an estimate from the number of attributes.
+itself (3.11-3.13) is added as an estimate from the number of attributes.
 
 numpy: ``sys.getsizeof`` of an array includes its buffer when the array owns it, and a
 view leads to its ``base`` (the items of an object array are walked at the owner only),
