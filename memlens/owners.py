@@ -8,7 +8,7 @@ the very heap being measured. Here the table is an array of tags indexed by
 ``PyObject`` header alone is 16 bytes), in an anonymous memory map reserved for the whole
 user address space with ``MAP_NORESERVE``: nothing is allocated until a page is written,
 so only the pages covering the objects met become memory -- one byte (two with more than
-253 tag values) per 16 bytes of address space where objects are dense, about 2 bytes per
+256 tag values) per 16 bytes of address space where objects are dense, about 2 bytes per
 object, at most one page per object where they are sparse. The pages written are counted
 exactly, for the walker's memory cap, and go back to the operating system the moment the
 walk ends (``munmap``), leaving no fragmentation behind.

@@ -124,8 +124,9 @@ DEEP_NESTING = "deep_nesting"
 """Nested more than :data:`DEEP_NESTING_LEVELS` levels deep (sizes are still right)."""
 
 FENCED = "fenced"
-"""The walk met an object of ``fence`` and stopped there: the deep size leaves out what
-is reachable only through it (its retained size is unaffected: see :func:`measure`)."""
+"""The walk met an object of ``fence`` and stopped there: both sizes leave out what is
+reachable only through it (right for retained sizes when something outside the roots
+keeps the fenced objects alive, as the namespace does for the containers above a part)."""
 
 DEEP_NESTING_LEVELS = 1000
 """Nesting deeper than this is flagged: Python's recursion limit, where recursive tools fail."""

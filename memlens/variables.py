@@ -247,13 +247,18 @@ def expand_body(
     fenced = [
         n for n, sizes in enumerate(report.roots[: len(page)]) if sizing.FENCED in sizes.flags
     ]
+    cut_short = report.partial
     if fenced:
+        # What the budget left, but at least a quarter of it: the first walk's last
+        # roots take all that remains whenever the namespace is big.
         left = budget_ms / 1000.0 - (time.perf_counter() - started)
-        whole = walk([roots[n] for n in fenced], budget_s=max(0.0, left))
+        whole = walk([roots[n] for n in fenced], budget_s=max(left, budget_ms / 4000.0))
         for n, sizes in zip(fenced, whole.roots):
-            deep[n] = sizes.deep
-            partial[n] = partial[n] or sizes.partial
-            flags[n] |= set(sizes.flags)
+            deep[n] = max(deep[n], sizes.deep)  # both are lower bounds when cut short
+            if sizes.partial:
+                partial[n] = True
+                flags[n] |= set(sizes.flags)
+                cut_short = True
     children: list[ChildRow] = []
     for n, (child, sizes, data_bytes) in enumerate(zip(page, report.roots, extra)):
         about = _Described(child.obj)
@@ -279,7 +284,7 @@ def expand_body(
         "path": path,
         "offset": offset,
         "total": total,
-        "partial": report.partial,
+        "partial": cut_short,
         "children": children,
     }
 

@@ -220,6 +220,33 @@ def test_a_part_pointing_back_up_the_path_has_its_whole_deep_size() -> None:
     assert parts[".payload"]["deep"] == parts[".payload"]["retained"] == sizing.deep_size(payload)
 
 
+def test_a_part_pointing_back_keeps_its_sizes_when_the_budget_runs_out() -> None:
+    root = Node(None, [])
+    root.kids.append(Node(root, [k + 0.5 for k in range(200_000)]))
+    ns: dict[str, Any] = {"root": root, "other": [(i, str(i)) for i in range(1_000_000)]}
+    path = [{"kind": "name", "value": "root"}, {"kind": "attr", "value": "kids"}]
+    checks = 0
+
+    def stop_soon() -> bool:
+        nonlocal checks
+        checks += 1
+        return checks > 20
+
+    payload = sizing.deep_size(root.kids[0].payload)
+    # 30 ms: the kid's own walk ends in time, the rest of the namespace does not.
+    body = variables.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=30)
+    (kid,) = body["children"]
+    assert kid["deep"] >= kid["retained"] >= payload, kid  # deep: all it reaches
+    assert body["partial"] is True
+    # Stopped after a few stretches of work: lower bounds, still deep >= retained.
+    body = variables.expand_body(
+        Shell(ns), path=path, offset=0, limit=10, budget_ms=10_000, should_stop=stop_soon
+    )
+    (kid,) = body["children"]
+    assert kid["deep"] >= kid["retained"], kid
+    assert body["partial"] is True
+
+
 def test_a_frame_column_sharing_data_with_another_column_retains_nothing() -> None:
     pd = need("pandas")
     words = [f"word {i}" * 5 for i in range(2000)]
