@@ -34,9 +34,11 @@ count their data a second time); object and string columns are numpy object arra
 a string held by many rows is counted once. torch tensors count their storage (a sparse
 tensor its index and value tensors, a leaf its gradient) and pyarrow arrays, chunked
 arrays, tables and record batches their buffers, once per buffer address, when those
-libraries are imported. Not seen: memory a tensor shares with a numpy array
-(``torch.from_numpy``) or pyarrow with Python bytes (zero-copy) is counted by both
-objects; the autograd graph behind ``grad_fn``; GPU memory (not in the process's RSS).
+libraries are imported; numpy buffers of 1 MiB or more then count by address too, so a
+buffer a tensor or an arrow array shares with a numpy array (``torch.from_numpy``,
+zero-copy ``pa.array``) counts once. Not seen: smaller shared numpy buffers and Python
+bytes wrapped zero-copy by pyarrow count twice; the autograd graph behind ``grad_fn``;
+GPU memory (not in the process's RSS).
 
 Retained sizes
 --------------
@@ -426,11 +428,15 @@ class _Libraries:
         self.array_base: Callable[[Any], Any] | None = None
         self.array_dtype: Callable[[Any], Any] | None = None
         self.array_ravel: Callable[..., Any] | None = None
+        self.array_nbytes: Callable[[Any], Any] | None = None
+        self.array_interface: Callable[[Any], Any] | None = None
         if isinstance(self.ndarray, type):
             try:
                 self.array_base = _TYPE_DICT(self.ndarray)["base"].__get__
                 self.array_dtype = _TYPE_DICT(self.ndarray)["dtype"].__get__
                 self.array_ravel = _TYPE_DICT(self.ndarray)["ravel"]
+                self.array_nbytes = _TYPE_DICT(self.ndarray)["nbytes"].__get__
+                self.array_interface = _TYPE_DICT(self.ndarray)["__array_interface__"].__get__
             except (KeyError, AttributeError):
                 self.ndarray = None
         else:
@@ -483,6 +489,9 @@ class _Libraries:
                 arrow.append(klass)
                 self.arrow_reads.append((klass, name, self._readers(klass, members)))
         self.arrow: tuple[type, ...] = tuple(arrow)
+        self.shared_buffers = self.tensor is not None or bool(self.arrow)
+        """numpy, torch and pyarrow can share one buffer (``torch.from_numpy``, zero-copy
+        arrow arrays): numpy buffers are then counted by address too."""
 
     @staticmethod
     def _readers(klass: type, names: Iterable[str]) -> dict[str, Callable[[Any], Any]]:
@@ -512,6 +521,8 @@ class _Libraries:
             bits |= _K_CONTAINER
         if self.ndarray is not None and issubclass(kind, self.ndarray):
             bits |= _K_ARRAY | _K_CONTAINER
+            if self.shared_buffers:
+                bits |= _K_RESOURCE
         if (self.tensor is not None and issubclass(kind, self.tensor)) or (
             self.arrow and issubclass(kind, self.arrow)
         ):
@@ -1179,14 +1190,37 @@ class _Walk:
             elif bits & _K_SKIP or (bits & _K_FUNCTION and not _FUNC_CLOSURE(obj)):
                 if anchors:
                     self.owners.mark(obj, _SKIP_TAG)
+            elif bits & _K_ARRAY and not self._owns_shareable_buffer(obj):
+                keep.append(obj)  # a view, or an object array (pointers, read in chunks)
             elif bits & (_K_OWN_SIZE | _K_RESOURCE):
-                total += _basic_size(obj)
+                total += self._array_header(obj) if bits & _K_ARRAY else _basic_size(obj)
                 if bits & _K_RESOURCE:
                     self._resources(obj)
                 careful.append(obj)
             else:
                 keep.append(obj)
         return keep, careful, total
+
+    def _owns_shareable_buffer(self, array: object) -> bool:
+        """Whether a numpy array owns a buffer of plain data, of :data:`_SHARED_BUFFER`
+        bytes or more, that torch or pyarrow may share (counted by address then, like
+        theirs; reading an array's address costs ~4 us, too much for many small ones)."""
+        libraries = self.libraries
+        try:
+            return (
+                libraries.array_base(array) is None  # type: ignore[misc]
+                and int(libraries.array_nbytes(array)) >= _SHARED_BUFFER  # type: ignore[misc]
+                and getattr(libraries.array_dtype(array), "kind", "O") != "O"  # type: ignore[misc]
+            )
+        except Exception:
+            return False
+
+    def _array_header(self, array: object) -> int:
+        """A buffer-owning numpy array's size without its buffer (counted by address)."""
+        try:
+            return self._careful_size(array) - int(self.libraries.array_nbytes(array))  # type: ignore[misc]
+        except Exception:
+            return _basic_size(array)
 
     def _fixed_sizes(self, objects: list[object], present: set[type]) -> int | None:
         """The summed sizes of ``objects`` if all their types (``present``) are of fixed
@@ -1251,6 +1285,9 @@ class _Walk:
                     self.retained[_root_of(tag)] -= size
             self.deep[index] += size
 
+
+_SHARED_BUFFER = 1 << 20
+"""Smallest numpy buffer counted by address, in case torch or pyarrow shares it."""
 
 _PAUSE_S = 0.0005
 """How long a walk on a background thread sleeps after each stretch of work."""
@@ -1363,12 +1400,22 @@ def _chunks(items: Iterator[object]) -> _Cursor:
 
 
 def _buffers(obj: object, libraries: _Libraries) -> list[tuple[tuple[str, int], int]]:
-    """``((library, address), bytes)`` of the native buffers behind a torch tensor (its
-    storage, a sparse one's index and value tensors, its gradient's; in CPU memory only)
-    or a pyarrow array (a dictionary array's dictionary too), chunked array, table, record
-    batch or buffer. Members are read through the libraries' own descriptors, with
-    subclasses' ``__torch_function__`` off: no code of a subclass runs. Never raises."""
+    """``(("cpu", address), bytes)`` of the native buffers behind a buffer-owning numpy
+    array, a torch tensor (its storage, a sparse one's index and value tensors, its
+    gradient's; in CPU memory only) or a pyarrow array (a dictionary array's dictionary
+    too), chunked array, table, record batch or buffer: keyed by address alone, so that a
+    buffer two libraries share (``torch.from_numpy``, zero-copy arrow) counts once.
+    Members are read through the libraries' own descriptors, with subclasses'
+    ``__torch_function__`` off: no code of a subclass runs. Never raises."""
     found: list[tuple[tuple[str, int], int]] = []
+    ndarray = libraries.ndarray
+    if ndarray is not None and issubclass(type(obj), ndarray):
+        try:
+            address = libraries.array_interface(obj)["data"][0]  # type: ignore[misc]
+            found.append((("cpu", int(address)), int(libraries.array_nbytes(obj))))  # type: ignore[misc]
+        except Exception:
+            pass
+        return found
     pending: list[Any] = [obj]
     tensor_type = libraries.tensor
     read: dict[str, Callable[[Any], Any]]
@@ -1397,7 +1444,7 @@ def _buffers(obj: object, libraries: _Libraries) -> list[tuple[tuple[str, int], 
                             pending.extend(read[part](tensor)() for part in parts)
                             continue
                         storage = read["untyped_storage"](tensor)()
-                        found.append((("torch", int(storage.data_ptr())), int(storage.nbytes())))
+                        found.append((("cpu", int(storage.data_ptr())), int(storage.nbytes())))
                     except Exception:
                         continue
         except Exception:
@@ -1415,7 +1462,7 @@ def _buffers(obj: object, libraries: _Libraries) -> list[tuple[tuple[str, int], 
             if name == "Buffer":
                 is_cpu = read.get("is_cpu")
                 if is_cpu is None or is_cpu(item):
-                    found.append((("arrow", int(read["address"](item))), int(read["size"](item))))
+                    found.append((("cpu", int(read["address"](item))), int(read["size"](item))))
             elif name == "ChunkedArray":
                 pending.extend(read["chunks"](item))
             elif name in ("Table", "RecordBatch"):

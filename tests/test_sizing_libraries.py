@@ -221,6 +221,27 @@ def test_torch_from_a_module_that_is_not_torch_is_ignored(monkeypatch: Any) -> N
     assert deep_size(tensor) < SMALL
 
 
+def test_a_tensor_sharing_a_numpy_buffer_counts_it_once() -> None:
+    array = np.zeros(1_000_000, dtype=np.float32)
+    tensor = torch.from_numpy(array)
+    assert storage_bytes(tensor) == array.nbytes  # the same memory
+    assert close(deep_size([array, tensor]), array.nbytes)
+    assert close(deep_size(array), array.nbytes) and close(deep_size(tensor), array.nbytes)
+    # Neither name frees the buffer while the other holds it.
+    kept = retained_sizes({"array": array, "tensor": tensor})
+    assert kept["array"] < SMALL and kept["tensor"] < SMALL, kept
+    alone = retained_sizes({"array": array})
+    assert close(alone["array"], array.nbytes)
+
+
+def test_a_zero_copy_arrow_array_counts_the_numpy_buffer_once() -> None:
+    numbers = np.arange(1_000_000, dtype=np.int64)
+    arrow = pa.array(numbers)  # no nulls: arrow wraps numpy's buffer
+    assert close(deep_size([numbers, arrow]), numbers.nbytes)
+    kept = retained_sizes({"numbers": numbers, "arrow": arrow})
+    assert kept["numbers"] < SMALL and kept["arrow"] < SMALL, kept
+
+
 def test_a_numpy_view_of_a_tensor_counts_the_storage_once() -> None:
     tensor = torch.ones(1_000_000)
     array = tensor.numpy()
