@@ -58,7 +58,10 @@ ip.events.register("post_run_cell", post)
 
 PROBE_TIMING = """
 import time
-from memlens import comm, probes, recorder, sizing
+from memlens.cells import recorder
+from memlens.measure import probes
+from memlens.sizing import walk as sizing
+from memlens.wire import comm
 
 def per_call(fn, n):
     fn()

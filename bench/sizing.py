@@ -43,7 +43,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-from memlens import probes, sizing  # noqa: E402
+from memlens.measure import probes  # noqa: E402
+from memlens.sizing import walk as sizing  # noqa: E402
 
 PEERS_DIR = Path(tempfile.gettempdir()) / "memlens-bench-peers"
 PEERS = {"pympler": "Pympler", "objsize": "objsize", "guppy": "guppy3"}
@@ -314,7 +315,8 @@ def latency(rounds: int) -> dict[str, float]:
                 ("during a walk, no pauses", "None"),
             ):
                 kernel.execute(
-                    f"import memlens.comm; memlens.comm.PAUSE_EVERY_S = {pause}", silent=True
+                    f"import memlens.wire.comm; memlens.wire.comm.PAUSE_EVERY_S = {pause}",
+                    silent=True,
                 )
                 times = []
                 for n in range(rounds):
@@ -331,7 +333,7 @@ def latency(rounds: int) -> dict[str, float]:
                     times.append(cell())
                     kernel.wait_for_reply(comm, request)
                 results[label] = statistics.median(times)
-            kernel.execute("memlens.comm.PAUSE_EVERY_S = 0.002", silent=True)
+            kernel.execute("memlens.wire.comm.PAUSE_EVERY_S = 0.002", silent=True)
             started = time.perf_counter()
             reply, _ = kernel.ask(comm, "variables", {"budget_ms": 10_000, "complete": ["table"]})
             results["the full walk of that namespace (ms)"] = (time.perf_counter() - started) * 1000

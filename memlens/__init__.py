@@ -71,7 +71,7 @@ def cell_records() -> list[dict[str, Any]]:
     ``allocator_free_delta``, ``output_cache_delta`` (bytes) and ``precise``. Empty until
     ``%load_ext memlens`` or the JupyterLab frontend turned recording on.
     """
-    from .recorder import current
+    from .cells.recorder import current
 
     active = current()
     return [] if active is None else active.records()

@@ -32,7 +32,7 @@ INJECTED_FLAG = "__memlens_injected__"  # memlens.comm.INJECTED_FLAG
 
 
 class SourceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Serves ``{"memlens/<module>.py": source}`` as the package ``memlens``."""
+    """Serves ``{"memlens/<path>.py": source}`` as the package ``memlens`` and its subpackages."""
 
     is_memlens_source_finder = True
 
@@ -40,13 +40,14 @@ class SourceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self._sources = dict(sources)
 
     def _relative_path(self, fullname: str) -> str | None:
-        if fullname == PACKAGE:
-            path = f"{PACKAGE}/__init__.py"
-        elif fullname.startswith(PACKAGE + ".") and fullname.count(".") == 1:
-            path = fullname.replace(".", "/") + ".py"
-        else:
+        """``memlens/a/b.py`` for a module, ``memlens/a/__init__.py`` for a package."""
+        if fullname != PACKAGE and not fullname.startswith(PACKAGE + "."):
             return None
-        return path if path in self._sources else None
+        base = fullname.replace(".", "/")
+        for path in (f"{base}/__init__.py", f"{base}.py"):
+            if path in self._sources:
+                return path
+        return None
 
     def find_spec(
         self,
@@ -61,7 +62,7 @@ class SourceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             fullname,
             self,
             origin=f"<memlens-injected>/{relative}",
-            is_package=fullname == PACKAGE,
+            is_package=relative.endswith("/__init__.py"),
         )
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
@@ -81,7 +82,8 @@ class SourceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None if relative is None else self._sources[relative]
 
     def is_package(self, fullname: str) -> bool:
-        return fullname == PACKAGE
+        relative = self._relative_path(fullname)
+        return relative is not None and relative.endswith("/__init__.py")
 
 
 def is_importable(name: str) -> bool:
@@ -111,7 +113,7 @@ def main(sources: dict[str, str] | None) -> None:
         if not sources:
             raise ImportError("memlens is not installed in this kernel and no source was given")
         install_finder(sources)
-    importlib.import_module(PACKAGE + ".comm").register()
+    importlib.import_module(PACKAGE + ".wire.comm").register()
 
 
 if __name__ == "__memlens_bootstrap__":

@@ -14,8 +14,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from . import recorder
-from .protocol import CellRecord
+from .cells import recorder
+from .wire.protocol import CellRecord
 
 _MiB = 1 << 20
 _NOTABLE = _MiB

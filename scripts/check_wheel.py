@@ -49,8 +49,8 @@ def missing_parts(wheel: Path) -> list[str]:
         names = set(archive.namelist())
     required = [
         "memlens/__init__.py",
-        "memlens/comm.py",
-        "memlens/recorder.py",
+        "memlens/wire/comm.py",
+        "memlens/cells/recorder.py",
         "memlens/bootstrap.py",
         share + "package.json",
         share + "install.json",

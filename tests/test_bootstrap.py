@@ -33,10 +33,44 @@ def test_bootstrap_code_is_one_exec_expression() -> None:
     assert "\n" not in BOOTSTRAP_CODE, "one line: no IPython line transforms apply"
 
 
-def test_kernel_sources_are_the_top_level_package_files() -> None:
-    expected = sorted(f"memlens/{p.name}" for p in (REPO_ROOT / "memlens").glob("*.py"))
+def test_injected_tree_equals_the_installed_package() -> None:
+    """Every module of the package, subpackages included, is bundled; nothing else is."""
+    package = REPO_ROOT / "memlens"
+    expected = sorted(
+        p.relative_to(REPO_ROOT).as_posix()
+        for p in package.rglob("*.py")
+        if "labextension" not in p.relative_to(package).parts
+    )
     assert list(kernel_sources(REPO_ROOT)) == expected
-    assert {"memlens/__init__.py", "memlens/comm.py", "memlens/protocol.py"} <= set(expected)
+    assert {
+        "memlens/__init__.py",
+        "memlens/wire/__init__.py",
+        "memlens/wire/comm.py",
+        "memlens/wire/protocol.py",
+        "memlens/sizing/__init__.py",
+    } <= set(expected)
+
+
+def test_every_bundled_module_imports_when_injected(tmp_path: Path) -> None:
+    modules = [
+        path[: -len("/__init__.py")] if path.endswith("/__init__.py") else path[: -len(".py")]
+        for path in kernel_sources(REPO_ROOT)
+        if path != "memlens/bootstrap.py"
+    ]
+    names = [m.replace("/", ".") for m in modules]
+    script = f"""
+import importlib, sys
+sys.modules["memlens"] = None
+exec({BOOTSTRAP_CODE!r})
+for name in {names!r}:
+    module = importlib.import_module(name)
+    assert module.__memlens_injected__ is True, name
+    assert module.__spec__.origin.startswith("<memlens-injected>/"), name
+print("ok", len({names!r}))
+"""
+    result = run_script(script, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"ok {len(names)}"
 
 
 def test_generated_typescript_module(tmp_path: Path) -> None:
@@ -66,10 +100,10 @@ names = set(globals()) | {"names"}
 for _ in range(2):
     exec(compile(CODE, "<cell>", "exec"))
 assert set(globals()) == names, sorted(set(globals()) ^ names)
-import memlens, memlens.protocol, memlens.comm
-assert memlens.__memlens_injected__ is True and memlens.comm.__memlens_injected__ is True
+import memlens, memlens.wire.protocol, memlens.wire.comm
+assert memlens.__memlens_injected__ is True and memlens.wire.comm.__memlens_injected__ is True
 assert memlens.__path__ == []
-assert memlens.comm._source() == "injected"
+assert memlens.wire.comm._source() == "injected"
 finders = [f for f in sys.meta_path if getattr(f, "is_memlens_source_finder", False)]
 assert finders == [sys.meta_path[0]], sys.meta_path
 try:
@@ -106,13 +140,13 @@ def test_injection_inside_a_traceback_shows_the_bundled_source(tmp_path: Path) -
 import sys, traceback
 sys.modules["memlens"] = None
 exec({BOOTSTRAP_CODE!r})
-import memlens.protocol
+import memlens.wire.protocol
 try:
-    memlens.protocol.parse_request("not a request")
-except memlens.protocol.ProtocolError:
+    memlens.wire.protocol.parse_request("not a request")
+except memlens.wire.protocol.ProtocolError:
     print(traceback.format_exc())
 """
     result = run_script(script, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "<memlens-injected>/memlens/protocol.py" in result.stdout
+    assert "<memlens-injected>/memlens/wire/protocol.py" in result.stdout
     assert 'raise ProtocolError("bad_request", f"{what} is not an object")' in result.stdout

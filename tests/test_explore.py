@@ -11,8 +11,12 @@ from typing import Any
 import pytest
 from test_sizing import need
 
-from memlens import explore, namespace, protocol, sizing, variables
-from memlens.explore import PathError, children, count, label, resolve, shape, type_name
+from memlens.sizing import walk as sizing
+from memlens.variables import names as namespace
+from memlens.variables import parts as explore
+from memlens.variables import report as variables
+from memlens.variables.parts import PathError, children, count, label, resolve, shape, type_name
+from memlens.wire import protocol
 
 
 class Shell:

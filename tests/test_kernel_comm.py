@@ -15,7 +15,7 @@ from conftest import Booted
 from harness import Kernel
 
 from memlens import __version__
-from memlens.protocol import parse_event, validate_reply
+from memlens.wire.protocol import parse_event, validate_reply
 
 PROBE_NAMES = [
     "rss",
@@ -191,7 +191,7 @@ def test_bad_open_data_is_answered_and_the_comm_stays_usable(
 
 
 def comm_count(kernel: Kernel) -> int:
-    expression = "__import__('memlens.comm', fromlist=['comm']).open_comm_count()"
+    expression = "__import__('memlens.wire.comm', fromlist=['comm']).open_comm_count()"
     return int(kernel.evaluate({"n": expression})["n"])
 
 
@@ -210,7 +210,7 @@ def test_second_comm_and_close(booted: Booted, comm_id: str) -> None:
 
 def test_broadcast_reaches_open_comms(booted: Booted, comm_id: str) -> None:
     kernel = booted.kernel
-    code = "__import__('memlens.comm', fromlist=['comm']).broadcast('ping', {'n': 1})"
+    code = "__import__('memlens.wire.comm', fromlist=['comm']).broadcast('ping', {'n': 1})"
     reply, iopub = kernel.execute(code, silent=True, store_history=False)
     assert reply["status"] == "ok", reply
     events = [

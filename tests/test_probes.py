@@ -13,8 +13,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from memlens import probes
-from memlens.protocol import make_reply, validate_reply
+from memlens.measure import probes
+from memlens.wire.protocol import make_reply, validate_reply
 
 MiB = 1 << 20
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -250,10 +250,10 @@ def test_probes_module_needs_only_the_standard_library() -> None:
         """
         import sys
         sys.modules["psutil"] = None
-        import memlens.comm, memlens.probes
+        import memlens.wire.comm, memlens.measure.probes
         assert "IPython" not in sys.modules
-        snap = memlens.probes.snapshot()
-        names = {p["name"]: p["available"] for p in memlens.probes.probe_report()}
+        snap = memlens.measure.probes.snapshot()
+        names = {p["name"]: p["available"] for p in memlens.measure.probes.probe_report()}
         assert names["psutil"] is False
         print(snap["rss"] is not None or not sys.platform.startswith("linux"))
         """
@@ -320,7 +320,7 @@ def test_pymalloc_stats_follow_small_objects() -> None:
 
 
 QUIET_CHECK = """
-import memlens.probes as p
+import memlens.measure.probes as p
 stats = p.pymalloc_stats()
 assert stats is not None and stats.allocated > 0
 print("ok")
@@ -340,7 +340,7 @@ def test_pymalloc_stats_write_nothing_to_stderr() -> None:
 # -- peaks --------------------------------------------------------------------------------
 
 RESET_CHECK = """
-import memlens.probes as p
+import memlens.measure.probes as p
 block = bytearray(200 << 20)
 del block
 rss, hwm, reset = p.read_and_reset_hwm()

@@ -10,8 +10,8 @@ from typing import Any, Callable
 import pytest
 from harness import REPO_ROOT
 
-from memlens import protocol
-from memlens.protocol import (
+from memlens.wire import protocol
+from memlens.wire.protocol import (
     ProtocolError,
     error_address,
     make_error,

@@ -24,7 +24,7 @@ import pytest
 from conftest import Booted, make_flavour
 from harness import REPO_ROOT, Kernel
 
-from memlens.protocol import validate_record, validate_reply
+from memlens.wire.protocol import validate_record, validate_reply
 
 MiB = 1 << 20
 
@@ -267,21 +267,21 @@ def test_cells_that_raise_get_a_record(recording: Recording) -> None:
 
 
 def test_a_failing_probe_never_reaches_the_cell(recording: Recording) -> None:
-    recording.silent(swap("memlens.probes", "heap_counters", "lambda: 1 / 0"))
-    recording.silent(swap("memlens.probes", "pymalloc_stats", "lambda: 1 / 0"))
+    recording.silent(swap("memlens.measure.probes", "heap_counters", "lambda: 1 / 0"))
+    recording.silent(swap("memlens.measure.probes", "pymalloc_stats", "lambda: 1 / 0"))
     try:
         record, iopub = recording.run("x = 2")
     finally:
-        recording.silent(restore("memlens.probes", "heap_counters"))
-        recording.silent(restore("memlens.probes", "pymalloc_stats"))
+        recording.silent(restore("memlens.measure.probes", "heap_counters"))
+        recording.silent(restore("memlens.measure.probes", "pymalloc_stats"))
     assert {m["msg_type"] for m in iopub} <= {"status", "execute_input"}, iopub
     assert record["rss_before"] is not None
     assert record["python_delta"] is None and record["native_delta"] is None
-    recording.silent(swap("memlens.probes", "read_and_reset_hwm", "lambda: 1 / 0"))
+    recording.silent(swap("memlens.measure.probes", "read_and_reset_hwm", "lambda: 1 / 0"))
     try:
         record, iopub = recording.run("x = 3")
     finally:
-        recording.silent(restore("memlens.probes", "read_and_reset_hwm"))
+        recording.silent(restore("memlens.measure.probes", "read_and_reset_hwm"))
     assert {m["msg_type"] for m in iopub} <= {"status", "execute_input"}, iopub
     assert record["rss_before"] is None and record["peak_method"] == "none"
     assert "Traceback" not in recording.kernel.stderr()
@@ -379,7 +379,10 @@ def test_recording_changes_nothing_a_user_can_see(tmp_path_factory: pytest.TempP
             states.append((counts, state))
             if name == "recording":
                 body = kernel.evaluate(
-                    {"n": "len(__import__('memlens.recorder', fromlist=['x']).current().records())"}
+                    {
+                        "n": "len(__import__('memlens.cells.recorder', fromlist=['x'])"
+                        ".current().records())"
+                    }
                 )
                 assert body["n"] == str(len(cells) - 1), "every non-empty cell is recorded"
         finally:
@@ -457,7 +460,8 @@ def test_cells_and_configure_are_answered_on_a_subshell_while_a_cell_runs(
 def test_importing_memlens_is_light(tmp_path: Path) -> None:
     code = (
         "import sys, memlens\n"
-        "heavy = {'memlens.recorder', 'memlens.probes', 'ctypes', 'tracemalloc', 'IPython'}\n"
+        "heavy = {'memlens.cells.recorder', 'memlens.measure.probes', 'ctypes', 'tracemalloc',"
+        " 'IPython'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
         "print(memlens.cell_records())"
     )

@@ -16,11 +16,12 @@ from typing import Any, Callable
 import pytest
 from IPython.core.events import EventManager, available_events
 
-from memlens import probes, recorder
+from memlens.cells import recorder
+from memlens.cells.output_cache import OutputCache
+from memlens.cells.recorder import CellRecorder, preview
 from memlens.magics import format_readout, format_size
-from memlens.output_cache import OutputCache
-from memlens.protocol import CellRecord, validate_record
-from memlens.recorder import CellRecorder, preview
+from memlens.measure import probes
+from memlens.wire.protocol import CellRecord, validate_record
 
 MiB = 1 << 20
 

@@ -23,8 +23,9 @@ from typing import Any, Callable
 import pytest
 
 import memlens
-from memlens import probes, sizing
+from memlens.measure import probes
 from memlens.sizing import Report, deep_size, measure, retained_sizes
+from memlens.sizing import walk as sizing
 
 TOLERANCE = 0.05
 

@@ -18,8 +18,8 @@ import pytest
 from conftest import Booted, make_flavour
 from harness import Kernel
 
-from memlens import sizing
-from memlens.protocol import validate_reply
+from memlens.sizing import walk as sizing
+from memlens.wire.protocol import validate_reply
 
 DEMO = "list_1 = [1, 2, 3, 4]\nlist_2 = ['apple', 'banana', 'cherry', 'date']\n"
 

@@ -41,8 +41,11 @@ import sys
 import threading
 from typing import Any, Callable
 
-from . import explore, probes, protocol, recorder, variables
-from ._version import __version__
+from .._version import __version__
+from ..cells import recorder
+from ..measure import probes
+from ..variables import PathError, expand_body, variables_body
+from . import protocol
 
 log = logging.getLogger("memlens")
 
@@ -152,7 +155,7 @@ def _cap_bytes(args: dict[str, Any]) -> int | None:
 
 
 def _variables(args: dict[str, Any], options: Options) -> protocol.VariablesBody:
-    return variables.variables_body(
+    return variables_body(
         _the_shell(),
         budget_ms=float(args["budget_ms"]),
         complete=[name for name in args["complete"]],
@@ -163,7 +166,7 @@ def _variables(args: dict[str, Any], options: Options) -> protocol.VariablesBody
 
 
 def _expand(args: dict[str, Any], options: Options) -> protocol.ExpandBody:
-    return variables.expand_body(
+    return expand_body(
         _the_shell(),
         path=args["path"],
         offset=int(args["offset"]),
@@ -213,7 +216,7 @@ def handle(data: object, options: Options = _FOREGROUND) -> protocol.Reply:
         body = HANDLERS[request["command"]](request["args"], options)
         reply = protocol.make_reply(request["id"], request["command"], body)
         protocol.validate_reply(reply)
-    except explore.PathError as error:
+    except PathError as error:
         return protocol.make_error(request["id"], request["command"], "bad_request", str(error))
     except Exception as error:
         log.exception("memlens failed to answer %r", request["command"])

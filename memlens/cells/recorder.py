@@ -70,9 +70,9 @@ import threading
 import time
 from typing import Any, Callable
 
-from . import probes
+from ..measure import probes
+from ..wire.protocol import AllocationSite, CellRecord, CellsBody, PeakMethod, PreciseReading
 from .output_cache import OutputCache
-from .protocol import AllocationSite, CellRecord, CellsBody, PeakMethod, PreciseReading
 
 log = logging.getLogger("memlens")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .sizing import measure
+from ..sizing import measure
 
 _GONE = object()
 _LAST = ("_", "__", "___")

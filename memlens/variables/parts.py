@@ -37,7 +37,7 @@ import types
 from collections.abc import Iterator
 from typing import Any
 
-from . import sizing
+from ..sizing import walk as sizing
 
 _TYPE_DICT = type.__dict__["__dict__"].__get__
 _TYPE_MRO = type.__dict__["__mro__"].__get__

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from .protocol import MemorySnapshot, Probe
+from ..wire.protocol import MemorySnapshot, Probe
 
 if TYPE_CHECKING:
     import ctypes

@@ -48,8 +48,10 @@ import time
 from collections.abc import Iterable
 from typing import Any, Callable
 
-from . import explore, namespace, sizing
-from .protocol import ChildRow, ExpandBody, PathStep, VariableRow, VariablesBody
+from ..sizing import walk as sizing
+from ..wire.protocol import ChildRow, ExpandBody, PathStep, VariableRow, VariablesBody
+from . import names as namespace
+from . import parts as explore
 
 RETAINED_APPROX = "retained_approx"
 """Another root's walk was cut short: this row's retained size may be too high."""
