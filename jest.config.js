@@ -1,10 +1,10 @@
-/** jest: TypeScript through ts-jest, tests in test/, the fixture read from protocol/. */
+/** jest: TypeScript through ts-jest, specs in spec/ (mirroring src/), the fixture read from protocol/. */
 module.exports = {
   preset: 'ts-jest',
   testEnvironment: 'jsdom',
-  roots: ['<rootDir>/test', '<rootDir>/src'],
-  setupFiles: ['<rootDir>/test/setup.ts'],
-  testMatch: ['<rootDir>/test/**/*.spec.ts'],
+  roots: ['<rootDir>/spec', '<rootDir>/src'],
+  setupFiles: ['<rootDir>/spec/setup.ts'],
+  testMatch: ['<rootDir>/spec/**/*.spec.ts'],
   modulePathIgnorePatterns: [
     '<rootDir>/memlens/labextension',
     '<rootDir>/ui-tests',

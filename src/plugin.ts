@@ -12,13 +12,13 @@ import {
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 
-import { NotebookBadges } from './badges/notebookBadges';
+import { NotebookBadges } from './cells/notebookBadges';
 import { BOOTSTRAP_CODE } from './kernelSource.generated';
-import { MemlensService } from './service';
-import { toCsv, toHtml, toJson, type IReportMeta } from './report';
-import { readSettings, SettingsModel } from './settings';
+import { MemlensService } from './connection/service';
+import { toCsv, toHtml, toJson, type IReportMeta } from './cells/report';
+import { readSettings, SettingsModel } from './common/settings';
 import { MemorySidebar } from './sidebar/panel';
-import { RssStatusItem } from './statusItem';
+import { RssStatusItem } from './kernel/statusItem';
 
 /** Command ids. */
 export namespace CommandIDs {

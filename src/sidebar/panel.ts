@@ -7,13 +7,13 @@ import {
 import type { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import type { NotebookConnection } from '../handler/connection';
-import { memlensIcon } from '../icons';
-import type { KernelModel } from '../models/kernelModel';
-import type { SettingsModel } from '../settings';
-import { CellsSection } from './cellsSection';
-import { KernelSection } from './kernelSection';
-import { VariablesSection } from './variables/section';
+import type { NotebookConnection } from '../connection/connection';
+import { memlensIcon } from '../common/icons';
+import type { KernelModel } from '../kernel/model';
+import type { SettingsModel } from '../common/settings';
+import { CellsSection } from '../cells/section';
+import { KernelSection } from '../kernel/section';
+import { VariablesSection } from '../variables/section';
 
 /**
  * The Memory sidebar: a header naming the notebook it follows, and one

@@ -2,7 +2,7 @@ import type { Message } from '@lumino/messaging';
 import type { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
-import type { SettingsModel } from '../settings';
+import type { SettingsModel } from '../common/settings';
 
 /** Anything a section can show: it says when it changed. */
 export interface IObservableModel {

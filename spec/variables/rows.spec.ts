@@ -1,0 +1,88 @@
+import type { IVariableRow } from '../../src/wire/protocol';
+import {
+  filterRows,
+  flagsText,
+  ratio,
+  ratioText,
+  sizeText,
+  sortRows
+} from '../../src/variables/rows';
+
+function row(
+  name: string,
+  overrides: Partial<IVariableRow> = {}
+): IVariableRow {
+  return {
+    name,
+    type: 'list',
+    shape: 'len 4',
+    getsizeof: 88,
+    deep: 200,
+    retained: 100,
+    partial: false,
+    flags: [],
+    expandable: true,
+    ...overrides
+  };
+}
+
+describe('variable rows', () => {
+  const rows = [
+    row('list_1', { deep: 200, retained: 88 }),
+    row('list_2', { deep: 305, retained: 305 }),
+    row('df', {
+      type: 'pandas.DataFrame',
+      getsizeof: null,
+      deep: 10,
+      retained: 10
+    })
+  ];
+
+  it('sorts by retained size, largest first, and by name ascending', () => {
+    expect(sortRows(rows, 'retained', true).map(r => r.name)).toEqual([
+      'list_2',
+      'list_1',
+      'df'
+    ]);
+    expect(sortRows(rows, 'name', false).map(r => r.name)).toEqual([
+      'df',
+      'list_1',
+      'list_2'
+    ]);
+  });
+
+  it('puts unknown getsizeof last when sorting by it, largest first', () => {
+    expect(
+      sortRows(rows, 'getsizeof', true)
+        .map(r => r.name)
+        .pop()
+    ).toBe('df');
+  });
+
+  it('filters by name or type, ignoring case', () => {
+    expect(filterRows(rows, 'LIST_').map(r => r.name)).toEqual([
+      'list_1',
+      'list_2'
+    ]);
+    expect(filterRows(rows, 'dataframe').map(r => r.name)).toEqual(['df']);
+    expect(filterRows(rows, '  ')).toHaveLength(3);
+  });
+
+  it('computes deep ÷ getsizeof, unknown when getsizeof is', () => {
+    expect(ratio(rows[1])).toBeCloseTo(305 / 88);
+    expect(ratioText(rows[1])).toBe('3.5×');
+    expect(ratio(rows[2])).toBeNull();
+    expect(ratioText(rows[2])).toBe('—');
+  });
+
+  it('marks sizes from an unfinished walk as lower bounds', () => {
+    expect(sizeText(2048, true, 'binary')).toBe('≥ 2.0 KiB');
+    expect(sizeText(2048, false, 'binary')).toBe('2.0 KiB');
+  });
+
+  it('explains flags in words and keeps unknown ones', () => {
+    expect(flagsText(['sizeof_raised', 'new_flag'])).toBe(
+      '__sizeof__ raised; its basic size is counted instead\nnew_flag'
+    );
+  });
+});

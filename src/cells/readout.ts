@@ -1,0 +1,96 @@
+/** Pure: what a cell's badge says, its tooltip and its colour. */
+
+import { formatBytes, formatDelta, formatDuration } from '../common/format';
+import type { ICellRecord } from '../wire/protocol';
+import type { Units } from '../common/settings';
+
+/** The badge's colour band. */
+export type Level = 'normal' | 'warn' | 'alert';
+
+const MIB = 1024 * 1024;
+
+/** RSS after minus before; null when either is unknown. */
+export function rssDelta(record: ICellRecord): number | null {
+  return record.rss_before === null || record.rss_after === null
+    ? null
+    : record.rss_after - record.rss_before;
+}
+
+/** Peak above the RSS at the cell's start; null when unknown. */
+export function peakAbove(record: ICellRecord): number | null {
+  return record.rss_before === null || record.rss_peak === null
+    ? null
+    : Math.max(0, record.rss_peak - record.rss_before);
+}
+
+/** One line, e.g. `RSS +120.4 MiB · peak +301.0 MiB · 1.24 s`. */
+export function badgeText(record: ICellRecord, units: Units): string {
+  const parts = [`RSS ${formatDelta(rssDelta(record), units)}`];
+  if (record.peak_method !== 'none') {
+    const sampled = record.peak_method === 'sampled' ? '≈' : '';
+    parts.push(`peak ${sampled}${formatDelta(peakAbove(record), units)}`);
+  }
+  parts.push(formatDuration(record.duration_s));
+  return parts.join(' · ');
+}
+
+/** Colour by the larger of the RSS change and the peak, against the thresholds (MiB). */
+export function badgeLevel(
+  record: ICellRecord,
+  warnMiB: number,
+  alertMiB: number
+): Level {
+  const size = Math.max(rssDelta(record) ?? 0, peakAbove(record) ?? 0);
+  if (size >= alertMiB * MIB) {
+    return 'alert';
+  }
+  if (size >= warnMiB * MIB) {
+    return 'warn';
+  }
+  return 'normal';
+}
+
+/** How the peak was measured, in words. */
+export function peakMethodText(record: ICellRecord): string {
+  switch (record.peak_method) {
+    case 'exact':
+      return 'exact (VmHWM reset via /proc/self/clear_refs at the cell start)';
+    case 'sampled':
+      return `sampled every ${formatDuration(record.sample_interval_s ?? 0)}: short spikes can be missed`;
+    default:
+      return 'not measured on this platform';
+  }
+}
+
+/** The whole record, a line per fact, for the badge's tooltip. */
+export function badgeTooltip(record: ICellRecord, units: Units): string {
+  const bytes = (n: number | null): string => formatBytes(n, units);
+  const delta = (n: number | null): string => formatDelta(n, units);
+  const lines = [
+    `Execution ${record.execution_count ?? '—'}${record.success ? '' : ' (raised an error)'} · ${formatDuration(record.duration_s)}`,
+    `RSS before ${bytes(record.rss_before)} → after ${bytes(record.rss_after)} (${delta(rssDelta(record))})`,
+    `Peak ${bytes(record.rss_peak)} (${delta(peakAbove(record))} above the start), ${peakMethodText(record)}`,
+    '',
+    'The RSS change is made of:',
+    `  heap in use (live Python objects and malloc)   ${delta(record.python_delta)}`,
+    `  held free by the allocators (fragmentation)   ${delta(record.allocator_free_delta)}`,
+    `  outside the allocators (mmaps, stacks, untouched pages)   ${delta(record.native_delta)}`,
+    '',
+    `Newly pinned by the output cache (Out, _): ${delta(record.output_cache_delta)}`,
+    '  (kept alive after del; not part of the sum above)'
+  ];
+  const precise = record.precise;
+  if (precise) {
+    lines.push(
+      '',
+      'Precise mode (tracemalloc):',
+      `  allocated during the cell and still alive ${formatBytes(precise.python_delta, units)}, Python peak ${formatBytes(precise.python_peak, units)}`
+    );
+    for (const site of precise.top) {
+      lines.push(
+        `  ${site.file}:${site.line}  ${bytes(site.size)} in ${site.count} blocks`
+      );
+    }
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,221 @@
+/**
+ * Pure: a notebook's cell history as files to export (CSV, JSON, a
+ * self-contained HTML page with its chart). Sizes stay in bytes in CSV and
+ * JSON; the HTML page formats them.
+ */
+
+import { peakAbove, rssDelta } from './readout';
+import { formatBytes, formatDelta, formatDuration } from '../common/format';
+import type { HistoryEntry } from './model';
+import { PROTOCOL_VERSION, type ICellRecord } from '../wire/protocol';
+import type { Units } from '../common/settings';
+
+/** Who the report is about. */
+export interface IReportMeta {
+  notebook: string;
+  /** ISO time of the export. */
+  exportedAt: string;
+}
+
+/** One exported row: a record and the kernel process it came from. */
+interface IRow {
+  pid: number;
+  record: ICellRecord;
+}
+
+function rows(entries: ReadonlyArray<HistoryEntry>): IRow[] {
+  const out: IRow[] = [];
+  for (const entry of entries) {
+    if (entry.kind === 'record') {
+      out.push({ pid: entry.pid, record: entry.record });
+    }
+  }
+  return out;
+}
+
+const CSV_COLUMNS = [
+  'kernel_pid',
+  'seq',
+  'execution_count',
+  'cell_id',
+  'preview',
+  'started',
+  'duration_s',
+  'success',
+  'rss_before',
+  'rss_after',
+  'rss_delta',
+  'rss_peak',
+  'peak_above_start',
+  'peak_method',
+  'python_delta',
+  'allocator_free_delta',
+  'native_delta',
+  'output_cache_delta'
+] as const;
+
+function csvField(value: unknown): string {
+  if (value === null || value === undefined) {
+    return '';
+  }
+  const text = String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** The history as CSV, oldest first, one row per executed cell, sizes in bytes. */
+export function toCsv(entries: ReadonlyArray<HistoryEntry>): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const { pid, record } of rows(entries)) {
+    const values: Record<(typeof CSV_COLUMNS)[number], unknown> = {
+      kernel_pid: pid,
+      seq: record.seq,
+      execution_count: record.execution_count,
+      cell_id: record.cell_id,
+      preview: record.preview,
+      started: new Date(record.started * 1000).toISOString(),
+      duration_s: record.duration_s,
+      success: record.success,
+      rss_before: record.rss_before,
+      rss_after: record.rss_after,
+      rss_delta: rssDelta(record),
+      rss_peak: record.rss_peak,
+      peak_above_start: peakAbove(record),
+      peak_method: record.peak_method,
+      python_delta: record.python_delta,
+      allocator_free_delta: record.allocator_free_delta,
+      native_delta: record.native_delta,
+      output_cache_delta: record.output_cache_delta
+    };
+    lines.push(CSV_COLUMNS.map(column => csvField(values[column])).join(','));
+  }
+  return lines.join('\r\n') + '\r\n';
+}
+
+/** The history as JSON: the records as the kernel sent them, with their process. */
+export function toJson(
+  entries: ReadonlyArray<HistoryEntry>,
+  meta: IReportMeta
+): string {
+  return JSON.stringify(
+    {
+      memlens_report: 1,
+      protocol_version: PROTOCOL_VERSION,
+      notebook: meta.notebook,
+      exported_at: meta.exportedAt,
+      cells: rows(entries).map(({ pid, record }) => ({
+        kernel_pid: pid,
+        ...record
+      }))
+    },
+    null,
+    2
+  );
+}
+
+function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
+}
+
+/** Per-cell Δ RSS bars over the RSS-after line, as inline SVG. */
+export function chartSvg(
+  entries: ReadonlyArray<HistoryEntry>,
+  units: Units
+): string {
+  const data = rows(entries).filter(r => r.record.rss_after !== null);
+  const width = 720;
+  const height = 240;
+  const pad = 40;
+  if (data.length === 0) {
+    return '';
+  }
+  const deltas = data.map(r => rssDelta(r.record) ?? 0);
+  const rss = data.map(r => r.record.rss_after ?? 0);
+  const maxRss = Math.max(...rss, 1);
+  const maxDelta = Math.max(...deltas.map(Math.abs), 1);
+  const step = (width - 2 * pad) / data.length;
+  const mid = height / 2;
+  const bars = deltas
+    .map((d, i) => {
+      const h = (Math.abs(d) / maxDelta) * (mid - pad / 2);
+      const y = d >= 0 ? mid - h : mid;
+      const fill = d >= 0 ? '#d9534f' : '#5cb85c';
+      const label = escapeHtml(
+        `[${data[i].record.execution_count ?? ''}] ${formatDelta(d, units)}`
+      );
+      return `<rect x="${(pad + i * step + step * 0.15).toFixed(1)}" y="${y.toFixed(1)}" width="${(step * 0.7).toFixed(1)}" height="${h.toFixed(1)}" fill="${fill}"><title>${label}</title></rect>`;
+    })
+    .join('');
+  const points = rss
+    .map((r, i) => {
+      const x = pad + i * step + step / 2;
+      const y = height - pad / 2 - (r / maxRss) * (height - pad);
+      return `${x.toFixed(1)},${y.toFixed(1)}`;
+    })
+    .join(' ');
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" role="img" aria-label="Per-cell RSS change (bars) and RSS after each cell (line)">` +
+    `<line x1="${pad}" y1="${mid}" x2="${width - pad}" y2="${mid}" stroke="#999"/>` +
+    bars +
+    `<polyline points="${points}" fill="none" stroke="#337ab7" stroke-width="2"/>` +
+    `<text x="${pad}" y="14" font-size="11">RSS after (line), max ${escapeHtml(formatBytes(maxRss, units))}; Δ RSS per cell (bars), max ±${escapeHtml(formatBytes(maxDelta, units))}</text>` +
+    '</svg>'
+  );
+}
+
+/** A self-contained HTML page: the chart and the table, no scripts, no network. */
+export function toHtml(
+  entries: ReadonlyArray<HistoryEntry>,
+  meta: IReportMeta,
+  units: Units
+): string {
+  const body = rows(entries)
+    .map(({ pid, record }) => {
+      const cells = [
+        String(pid),
+        record.execution_count === null ? '' : `[${record.execution_count}]`,
+        record.preview,
+        formatDelta(rssDelta(record), units),
+        record.peak_method === 'none'
+          ? '—'
+          : formatDelta(peakAbove(record), units),
+        record.peak_method,
+        formatDelta(record.allocator_free_delta, units),
+        formatDelta(record.output_cache_delta, units),
+        formatDuration(record.duration_s),
+        record.success ? '' : 'error'
+      ];
+      return `<tr>${cells.map(c => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`;
+    })
+    .join('\n');
+  const title = `memlens cell report — ${meta.notebook}`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${escapeHtml(title)}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+th, td { padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: right; }
+td:nth-child(3) { text-align: left; font-family: monospace; max-width: 30em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+svg { max-width: 720px; display: block; margin: 1em 0; }
+</style>
+</head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+<p>Exported ${escapeHtml(meta.exportedAt)}.</p>
+${chartSvg(entries, units)}
+<table>
+<thead><tr><th>pid</th><th>#</th><th>cell</th><th>Δ RSS</th><th>peak</th><th>peak method</th><th>held free Δ</th><th>output cache Δ</th><th>time</th><th></th></tr></thead>
+<tbody>
+${body}
+</tbody>
+</table>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,374 @@
+import type { ISessionContext } from '@jupyterlab/apputils';
+import type { Kernel } from '@jupyterlab/services';
+import type { IDisposable } from '@lumino/disposable';
+
+import { CellHistoryModel } from '../cells/model';
+import { KernelModel } from '../kernel/model';
+import { BootstrapError, MemlensSession, RequestError } from '../wire/session';
+import { VariablesFetcher } from '../variables/fetcher';
+
+/** Kernel statuses during which the kernel cannot hold a comm. */
+const TRANSIENT = new Set<Kernel.Status>([
+  'starting',
+  'restarting',
+  'autorestarting',
+  'terminating',
+  'unknown'
+]);
+
+/** How many times a comm closed by the kernel is reopened before giving up. */
+const MAX_RETRIES = 3;
+
+/**
+ * Keeps one notebook's memlens session in step with its kernel: starts it,
+ * drops it on restart, shutdown or kernel change, and starts it again. The only
+ * writer of the notebook's KernelModel.
+ */
+export class NotebookConnection implements IDisposable {
+  constructor(options: NotebookConnection.IOptions) {
+    this._context = options.sessionContext;
+    this._bootstrapCode = options.bootstrapCode;
+    this._timeoutMs = options.timeoutMs;
+    this._precise = options.precise ?? false;
+    this.model = new KernelModel({ notebookName: options.notebookName });
+    this.history = new CellHistoryModel();
+    this.variables = new VariablesFetcher({
+      session: () => this.session,
+      budgetMs: options.variablesBudgetMs ?? 300,
+      memoryCapMiB: options.variablesMemoryCapMiB ?? 0
+    });
+    const ctx = this._context;
+    ctx.sessionChanged.connect(this._reconcile, this);
+    ctx.kernelChanged.connect(this._onKernelChanged, this);
+    ctx.statusChanged.connect(this._reconcile, this);
+    ctx.connectionStatusChanged.connect(this._reconcile, this);
+    void ctx.ready.then(() => this._reconcile());
+    this._reconcile();
+  }
+
+  /** What the sidebar shows for this notebook. */
+  readonly model: KernelModel;
+
+  /** The cells this notebook's kernel has run, with their readouts. */
+  readonly history: CellHistoryModel;
+
+  /** Variable sizes of this notebook's kernel. */
+  readonly variables: VariablesFetcher;
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /** The live session, if connected. */
+  get session(): MemlensSession | null {
+    return this.model.state === 'connected' ? this._session : null;
+  }
+
+  /** The notebook was renamed or moved. */
+  setNotebookName(name: string): void {
+    this.model.update({ notebookName: name });
+  }
+
+  /** Read the kernel's memory again; overlapping calls are merged. */
+  refresh(): Promise<void> {
+    if (this._refreshing) {
+      this._refreshAgain = true;
+      return this._refreshing;
+    }
+    this._refreshing = this._refreshLoop().finally(() => {
+      this._refreshing = null;
+    });
+    return this._refreshing;
+  }
+
+  /** Fetch the records of cells run since the last fetch; overlapping calls are merged. */
+  pullCells(): Promise<void> {
+    if (this._pulling) {
+      this._pullAgain = true;
+      return this._pulling;
+    }
+    this._pulling = this._pullLoop().finally(() => {
+      this._pulling = null;
+    });
+    return this._pulling;
+  }
+
+  /** Turn precise (tracemalloc) mode on or off in the kernel. */
+  async setPrecise(precise: boolean): Promise<void> {
+    this._precise = precise;
+    const session = this.session;
+    if (!session) {
+      return;
+    }
+    try {
+      await session.request('configure', { precise });
+    } catch (error) {
+      if (!(error instanceof RequestError)) {
+        this.model.update({ message: String(error) });
+      }
+    }
+  }
+
+  /** Drop the session and connect again (the sidebar's retry action). */
+  reconnect(): void {
+    this._retries = 0;
+    this._failedKernel = null;
+    this._drop();
+    this._reconcile();
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._drop();
+    const ctx = this._context;
+    ctx.sessionChanged.disconnect(this._reconcile, this);
+    ctx.kernelChanged.disconnect(this._onKernelChanged, this);
+    ctx.statusChanged.disconnect(this._reconcile, this);
+    ctx.connectionStatusChanged.disconnect(this._reconcile, this);
+    this.model.dispose();
+    this.history.dispose();
+    this.variables.dispose();
+  }
+
+  private async _refreshLoop(): Promise<void> {
+    do {
+      this._refreshAgain = false;
+      const session = this.session;
+      if (!session) {
+        return;
+      }
+      try {
+        const snapshot = await session.request('snapshot', {});
+        if (session === this._session) {
+          this.model.update({ snapshot });
+        }
+      } catch (error) {
+        // A busy kernel answers late; the next refresh catches up. A closed
+        // session is reconciled by its `closed` signal.
+        if (!(error instanceof RequestError)) {
+          this.model.update({ message: String(error) });
+        }
+      }
+    } while (this._refreshAgain);
+  }
+
+  private async _pullLoop(): Promise<void> {
+    do {
+      this._pullAgain = false;
+      const session = this.session;
+      if (!session) {
+        return;
+      }
+      try {
+        const body = await session.request('cells', {
+          after: this.history.lastSeq
+        });
+        if (session === this._session) {
+          this.history.add(body.records, body.precise);
+        }
+      } catch (error) {
+        if (!(error instanceof RequestError)) {
+          this.model.update({ message: String(error) });
+        }
+      }
+    } while (this._pullAgain);
+  }
+
+  private _onKernelChanged(): void {
+    this._retries = 0;
+    this._drop();
+    this._reconcile();
+  }
+
+  private _reconcile(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    const kernel = this._context.session?.kernel ?? null;
+    const kernelName = this._context.kernelDisplayName;
+    if (!kernel) {
+      this._drop();
+      const waiting = !this._context.isReady && !this._context.hasNoKernel;
+      this._set(waiting ? 'connecting' : 'no-kernel', kernelName, '');
+      return;
+    }
+    if (this._session && this._session.kernel !== kernel) {
+      this._drop();
+    }
+    if (kernel.status === 'dead') {
+      this._drop();
+      this._set('dead', kernelName, 'The kernel has died.');
+      return;
+    }
+    if (
+      TRANSIENT.has(kernel.status) ||
+      kernel.connectionStatus !== 'connected'
+    ) {
+      // The comm does not survive a restart; a reconnected websocket may have
+      // lost replies. Either way, start afresh once the kernel is back.
+      this._drop();
+      this._failedKernel = null;
+      this._set('connecting', kernelName, `Kernel ${kernel.status}…`);
+      return;
+    }
+    if (this._session || this._starting === kernel) {
+      return;
+    }
+    if (this.model.state === 'unsupported' || this.model.state === 'error') {
+      if (this._failedKernel === kernel) {
+        return;
+      }
+    }
+    void this._start(kernel, kernelName);
+  }
+
+  private async _start(
+    kernel: Kernel.IKernelConnection,
+    kernelName: string
+  ): Promise<void> {
+    const generation = ++this._generation;
+    this._starting = kernel;
+    this._failedKernel = null;
+    this._set('connecting', kernelName, 'Loading memlens in the kernel…');
+    try {
+      const reply = await kernel.info;
+      if (generation !== this._generation) {
+        return;
+      }
+      const language = reply.language_info.name.toLowerCase();
+      if (language !== 'python') {
+        this._failedKernel = kernel;
+        this._set(
+          'unsupported',
+          kernelName,
+          `Not a Python kernel (${reply.language_info.name}) — memlens needs an IPython kernel.`
+        );
+        return;
+      }
+      const session = new MemlensSession({
+        kernel,
+        bootstrapCode: this._bootstrapCode,
+        timeoutMs: this._timeoutMs
+      });
+      this._session = session;
+      session.closed.connect(this._onSessionClosed, this);
+      const info = await session.start();
+      if (this._precise) {
+        await session.request('configure', { precise: true });
+      }
+      if (generation !== this._generation) {
+        return;
+      }
+      this._retries = 0;
+      if (info.pid !== this.history.pid) {
+        this.variables.reset();
+      }
+      this.history.follow(info.pid);
+      this.model.update({
+        state: 'connected',
+        kernelName,
+        message: '',
+        info,
+        snapshot: info.memory
+      });
+      // A reloaded page or reopened notebook gets the kernel's history back.
+      void this.pullCells();
+    } catch (error) {
+      if (generation !== this._generation) {
+        return;
+      }
+      this._drop();
+      this._failedKernel = kernel;
+      const message =
+        error instanceof BootstrapError || error instanceof Error
+          ? error.message
+          : String(error);
+      this._set('error', kernelName, message);
+    } finally {
+      if (generation === this._generation) {
+        this._starting = null;
+      }
+    }
+  }
+
+  private _onSessionClosed(session: MemlensSession): void {
+    if (session !== this._session) {
+      return;
+    }
+    // Closed from the kernel's side while the kernel lives: reopen, a few times.
+    this._session = null;
+    this._generation++;
+    this._starting = null;
+    if (this._retries < MAX_RETRIES) {
+      this._retries++;
+      this._reconcile();
+    } else {
+      this._set(
+        'error',
+        this.model.kernelName,
+        'The kernel closed the memlens comm.'
+      );
+    }
+  }
+
+  private _drop(): void {
+    this._generation++;
+    this._starting = null;
+    const session = this._session;
+    this._session = null;
+    if (session) {
+      session.closed.disconnect(this._onSessionClosed, this);
+      session.dispose();
+    }
+  }
+
+  private _set(
+    state: KernelModel.IState['state'],
+    kernelName: string,
+    message: string
+  ): void {
+    const keepInfo = state === 'connected';
+    this.model.update({
+      state,
+      kernelName,
+      message,
+      info: keepInfo ? this.model.info : null,
+      snapshot: keepInfo ? this.model.snapshot : null
+    });
+  }
+
+  private _context: ISessionContext;
+  private _bootstrapCode: string;
+  private _timeoutMs: number;
+  private _session: MemlensSession | null = null;
+  private _starting: Kernel.IKernelConnection | null = null;
+  private _failedKernel: Kernel.IKernelConnection | null = null;
+  private _generation = 0;
+  private _retries = 0;
+  private _refreshing: Promise<void> | null = null;
+  private _refreshAgain = false;
+  private _pulling: Promise<void> | null = null;
+  private _pullAgain = false;
+  private _precise: boolean;
+  private _isDisposed = false;
+}
+
+/** NotebookConnection's options. */
+export namespace NotebookConnection {
+  export interface IOptions {
+    sessionContext: ISessionContext;
+    notebookName: string;
+    bootstrapCode: string;
+    /** How long to wait for each reply from the kernel. */
+    timeoutMs: number;
+    /** Start the kernel in precise (tracemalloc) mode. */
+    precise?: boolean;
+    /** Time budget of a variables refresh, in ms. */
+    variablesBudgetMs?: number;
+    /** Cap on the sizing walk's own memory, in MiB; 0: the kernel's default. */
+    variablesMemoryCapMiB?: number;
+  }
+}

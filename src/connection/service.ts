@@ -1,0 +1,142 @@
+import type {
+  INotebookTracker,
+  Notebook,
+  NotebookPanel
+} from '@jupyterlab/notebook';
+import type { IDisposable } from '@lumino/disposable';
+import { Signal, type ISignal } from '@lumino/signaling';
+
+import { NotebookConnection } from './connection';
+import type { SettingsModel } from '../common/settings';
+
+/**
+ * One NotebookConnection per open notebook, and which one is active. The
+ * sidebar shows the active connection's model.
+ */
+export class MemlensService implements IDisposable {
+  constructor(options: MemlensService.IOptions) {
+    this._tracker = options.tracker;
+    this._bootstrapCode = options.bootstrapCode;
+    this._settings = options.settings;
+    this._precise = this._settings.value.precise;
+    this._tracker.widgetAdded.connect(this._onAdded, this);
+    this._tracker.currentChanged.connect(this._onCurrentChanged, this);
+    this._tracker.forEach(panel => this._onAdded(this._tracker, panel));
+    this._settings.changed.connect(this._onSettingsChanged, this);
+  }
+
+  /** The active notebook's connection. */
+  get active(): NotebookConnection | null {
+    const panel = this._tracker.currentWidget;
+    return panel ? (this._connections.get(panel) ?? null) : null;
+  }
+
+  /** Emitted when the active notebook changes. */
+  get activeChanged(): ISignal<this, NotebookConnection | null> {
+    return this._activeChanged;
+  }
+
+  /** The connection of a notebook panel, created on first use. */
+  connectionFor(panel: NotebookPanel): NotebookConnection {
+    return this._connections.get(panel) ?? this._create(panel);
+  }
+
+  /** The connection of the panel showing this notebook widget, if any. */
+  connectionForNotebook(notebook: Notebook): NotebookConnection | null {
+    for (const [panel, connection] of this._connections) {
+      if (panel.content === notebook) {
+        return connection;
+      }
+    }
+    return null;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._tracker.widgetAdded.disconnect(this._onAdded, this);
+    this._tracker.currentChanged.disconnect(this._onCurrentChanged, this);
+    this._settings.changed.disconnect(this._onSettingsChanged, this);
+    for (const connection of this._connections.values()) {
+      connection.dispose();
+    }
+    this._connections.clear();
+    Signal.clearData(this);
+  }
+
+  private _onAdded(_: INotebookTracker, panel: NotebookPanel): void {
+    const connection = this.connectionFor(panel);
+    if (this._tracker.currentWidget === panel) {
+      this._activeChanged.emit(connection);
+    }
+  }
+
+  private _create(panel: NotebookPanel): NotebookConnection {
+    const settings = this._settings.value;
+    const connection = new NotebookConnection({
+      sessionContext: panel.sessionContext,
+      notebookName: panel.context.localPath,
+      bootstrapCode: this._bootstrapCode,
+      timeoutMs: settings.requestTimeoutMs,
+      precise: settings.precise,
+      variablesBudgetMs: settings.variablesBudgetMs,
+      variablesMemoryCapMiB: settings.variablesMemoryCapMiB
+    });
+    this._connections.set(panel, connection);
+    const onPathChanged = (): void =>
+      connection.setNotebookName(panel.context.localPath);
+    panel.context.pathChanged.connect(onPathChanged);
+    panel.disposed.connect(() => {
+      panel.context.pathChanged.disconnect(onPathChanged);
+      this._connections.delete(panel);
+      connection.dispose();
+      if (this._tracker.currentWidget === null) {
+        this._activeChanged.emit(null);
+      }
+    });
+    return connection;
+  }
+
+  private _onSettingsChanged(): void {
+    for (const connection of this._connections.values()) {
+      connection.variables.budgetMs = this._settings.value.variablesBudgetMs;
+      connection.variables.memoryCapMiB =
+        this._settings.value.variablesMemoryCapMiB;
+    }
+    const precise = this._settings.value.precise;
+    if (precise === this._precise) {
+      return;
+    }
+    this._precise = precise;
+    for (const connection of this._connections.values()) {
+      void connection.setPrecise(precise);
+    }
+  }
+
+  private _onCurrentChanged(): void {
+    this._activeChanged.emit(this.active);
+  }
+
+  private _tracker: INotebookTracker;
+  private _bootstrapCode: string;
+  private _settings: SettingsModel;
+  private _precise: boolean;
+  private _connections = new Map<NotebookPanel, NotebookConnection>();
+  private _activeChanged = new Signal<this, NotebookConnection | null>(this);
+  private _isDisposed = false;
+}
+
+/** MemlensService's options. */
+export namespace MemlensService {
+  export interface IOptions {
+    tracker: INotebookTracker;
+    bootstrapCode: string;
+    settings: SettingsModel;
+  }
+}

@@ -1,0 +1,90 @@
+import { Signal, type ISignal } from '@lumino/signaling';
+
+import type { IKernelInfo, IMemorySnapshot } from '../wire/protocol';
+
+/** How far the connection to a notebook's kernel has come. */
+export type ConnectionState =
+  'no-kernel' | 'connecting' | 'connected' | 'dead' | 'unsupported' | 'error';
+
+/**
+ * What the sidebar shows about one notebook's kernel. State and a signal,
+ * nothing else: only the notebook's connection handler writes it.
+ */
+export class KernelModel {
+  constructor(options: KernelModel.IOptions) {
+    this._state = {
+      ...KernelModel.INITIAL,
+      notebookName: options.notebookName
+    };
+  }
+
+  /** Emitted after every update. */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get state(): ConnectionState {
+    return this._state.state;
+  }
+
+  /** A sentence for the user about the state (why it failed, what it waits for). */
+  get message(): string {
+    return this._state.message;
+  }
+
+  get notebookName(): string {
+    return this._state.notebookName;
+  }
+
+  get kernelName(): string {
+    return this._state.kernelName;
+  }
+
+  /** What the kernel said in `hello`; null until connected. */
+  get info(): IKernelInfo | null {
+    return this._state.info;
+  }
+
+  /** The latest memory reading. */
+  get snapshot(): IMemorySnapshot | null {
+    return this._state.snapshot;
+  }
+
+  /** Replace some fields and notify. */
+  update(values: Partial<KernelModel.IState>): void {
+    this._state = { ...this._state, ...values };
+    this._changed.emit();
+  }
+
+  dispose(): void {
+    Signal.clearData(this);
+  }
+
+  private _state: KernelModel.IState;
+  private _changed = new Signal<this, void>(this);
+}
+
+/** KernelModel's types. */
+export namespace KernelModel {
+  export interface IOptions {
+    notebookName: string;
+  }
+
+  export interface IState {
+    state: ConnectionState;
+    message: string;
+    notebookName: string;
+    kernelName: string;
+    info: IKernelInfo | null;
+    snapshot: IMemorySnapshot | null;
+  }
+
+  export const INITIAL: IState = {
+    state: 'connecting',
+    message: '',
+    notebookName: '',
+    kernelName: '',
+    info: null,
+    snapshot: null
+  };
+}

@@ -1,0 +1,176 @@
+import { formatBytes, formatClock } from '../common/format';
+import type { ConnectionState, KernelModel } from './model';
+import type { IProbe } from '../wire/protocol';
+import type { Units } from '../common/settings';
+import { ModelSection } from '../sidebar/section';
+
+const STATE_LABELS: Record<ConnectionState, string> = {
+  'no-kernel': 'No kernel',
+  connecting: 'Connecting…',
+  connected: 'Connected',
+  dead: 'Kernel dead',
+  unsupported: 'Not a Python kernel — memlens needs an IPython kernel',
+  error: 'memlens could not connect'
+};
+
+/**
+ * The Kernel section: connection state, who the kernel is, its memory now and
+ * which probes it supports. Renders its model; never talks to the kernel.
+ */
+export class KernelSection extends ModelSection<KernelModel> {
+  constructor(options: KernelSection.IOptions) {
+    super(options);
+    this.addClass('jp-MemlensKernel');
+    this._onRetry = options.onRetry;
+    this.node.setAttribute('aria-label', 'Kernel memory');
+  }
+
+  protected render(model: KernelModel | null): void {
+    this.node.replaceChildren(
+      ...Private.render(model, this._onRetry, this.settings.value.units)
+    );
+  }
+
+  private _onRetry: () => void;
+}
+
+/** KernelSection's options. */
+export namespace KernelSection {
+  export interface IOptions extends ModelSection.IOptions {
+    /** Called when the user asks to connect again after an error. */
+    onRetry: () => void;
+  }
+}
+
+namespace Private {
+  export function render(
+    model: KernelModel | null,
+    onRetry: () => void,
+    units: Units
+  ): HTMLElement[] {
+    const bytes = (n: number | null): string => formatBytes(n, units);
+    if (!model) {
+      return [
+        status(
+          'no-notebook',
+          'No notebook',
+          'Open a notebook to see its kernel.'
+        )
+      ];
+    }
+    const nodes = [
+      status(model.state, STATE_LABELS[model.state], model.message)
+    ];
+    if (model.state === 'error') {
+      const retry = element('button', 'jp-MemlensKernel-retry', 'Try again');
+      retry.classList.add('jp-mod-styled');
+      retry.addEventListener('click', onRetry);
+      nodes.push(retry);
+    }
+    const info = model.info;
+    if (model.state !== 'connected' || !info) {
+      return nodes;
+    }
+    const snapshot = model.snapshot ?? info.memory;
+    const rows: Array<[string, string, string]> = [
+      ['rss', 'RSS now', bytes(snapshot.rss)],
+      ['peak', 'Peak RSS (process)', bytes(snapshot.rss_peak)]
+    ];
+    if (snapshot.cgroup_limit !== null || snapshot.cgroup_current !== null) {
+      rows.push([
+        'cgroup',
+        'Container memory',
+        `${bytes(snapshot.cgroup_current)} of ${
+          snapshot.cgroup_limit === null
+            ? 'no limit'
+            : bytes(snapshot.cgroup_limit)
+        }`
+      ]);
+    }
+    rows.push(
+      ['pid', 'Process id', String(info.pid)],
+      ['python', 'Python', `${info.python_version} (${info.implementation})`],
+      ['platform', 'Platform', info.platform],
+      ['ipykernel', 'ipykernel', info.ipykernel_version],
+      [
+        'memlens',
+        'memlens',
+        `${info.memlens_version} (${info.source === 'injected' ? 'injected' : 'installed in the kernel'})`
+      ],
+      ['updated', 'Updated', formatClock(snapshot.time)]
+    );
+    nodes.push(table(rows), probes(info.probes));
+    return nodes;
+  }
+
+  function status(state: string, label: string, message: string): HTMLElement {
+    const node = element('div', 'jp-MemlensKernel-status');
+    node.dataset.state = state;
+    node.append(
+      element('span', 'jp-MemlensKernel-dot'),
+      element('span', 'jp-MemlensKernel-stateLabel', label)
+    );
+    if (message) {
+      node.append(element('div', 'jp-MemlensKernel-message', message));
+    }
+    return node;
+  }
+
+  function table(rows: Array<[string, string, string]>): HTMLElement {
+    const dl = element('dl', 'jp-MemlensKernel-facts');
+    for (const [key, label, value] of rows) {
+      const dt = element('dt', 'jp-MemlensKernel-label', label);
+      const dd = element(
+        'dd',
+        `jp-MemlensKernel-value jp-MemlensKernel-${key}`,
+        value
+      );
+      dd.dataset.key = key;
+      dl.append(dt, dd);
+    }
+    return dl;
+  }
+
+  function probes(list: IProbe[]): HTMLElement {
+    const section = element('div', 'jp-MemlensKernel-probes');
+    section.append(element('h3', 'jp-MemlensKernel-heading', 'Probes'));
+    const ul = element('ul', 'jp-MemlensKernel-probeList');
+    for (const probe of list) {
+      const li = element('li', 'jp-MemlensKernel-probe');
+      li.dataset.available = String(probe.available);
+      li.dataset.probe = probe.name;
+      li.title = probe.detail
+        ? `${probe.method} — ${probe.detail}`
+        : probe.method;
+      li.append(
+        element(
+          'span',
+          'jp-MemlensKernel-probeMark',
+          probe.available ? '✓' : '✗'
+        ),
+        element('span', 'jp-MemlensKernel-probeName', probe.name),
+        element(
+          'span',
+          'jp-MemlensKernel-probeMethod',
+          probe.available ? probe.method : probe.detail || 'unavailable'
+        )
+      );
+      ul.append(li);
+    }
+    section.append(ul);
+    return section;
+  }
+
+  function element<K extends keyof HTMLElementTagNameMap>(
+    tag: K,
+    className: string,
+    text?: string
+  ): HTMLElementTagNameMap[K] {
+    const node = document.createElement(tag);
+    node.className = className;
+    if (text !== undefined) {
+      node.textContent = text;
+    }
+    return node;
+  }
+}

@@ -1,0 +1,110 @@
+/** Pure: sorting, filtering and wording of variable rows. */
+
+import { formatBytes } from '../common/format';
+import type { ISizes, IVariableRow } from '../wire/protocol';
+import type { Units } from '../common/settings';
+
+/** A column the table sorts by. */
+export type SortKey =
+  'name' | 'type' | 'shape' | 'getsizeof' | 'deep' | 'retained' | 'ratio';
+
+/** deep ÷ getsizeof: how much a shallow size understates; null when unknown. */
+export function ratio(sizes: ISizes): number | null {
+  return sizes.getsizeof === null || sizes.getsizeof <= 0
+    ? null
+    : sizes.deep / sizes.getsizeof;
+}
+
+/** A size, prefixed with ≥ when the walk stopped early. */
+export function sizeText(
+  bytes: number | null,
+  partial: boolean,
+  units: Units
+): string {
+  const text = formatBytes(bytes, units);
+  return partial && bytes !== null ? `≥ ${text}` : text;
+}
+
+/** A ratio as `12.5×`; a dash when unknown. */
+export function ratioText(sizes: ISizes): string {
+  const value = ratio(sizes);
+  if (value === null) {
+    return '—';
+  }
+  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)}×`;
+}
+
+/** Rows whose name or type contains the text (case-insensitive). */
+export function filterRows<T extends IVariableRow>(
+  rows: ReadonlyArray<T>,
+  text: string
+): T[] {
+  const needle = text.trim().toLowerCase();
+  if (!needle) {
+    return [...rows];
+  }
+  return rows.filter(
+    row =>
+      row.name.toLowerCase().includes(needle) ||
+      row.type.toLowerCase().includes(needle)
+  );
+}
+
+function sortValue(row: IVariableRow, key: SortKey): number | string {
+  switch (key) {
+    case 'name':
+    case 'type':
+      return row[key].toLowerCase();
+    case 'shape':
+      return row.shape ?? '';
+    case 'ratio':
+      return ratio(row) ?? -1;
+    case 'getsizeof':
+      return row.getsizeof ?? -1;
+    default:
+      return row[key];
+  }
+}
+
+/** A sorted copy; ties keep name order so the table does not jump. */
+export function sortRows<T extends IVariableRow>(
+  rows: ReadonlyArray<T>,
+  key: SortKey,
+  descending: boolean
+): T[] {
+  const sign = descending ? -1 : 1;
+  return [...rows].sort((a, b) => {
+    const x = sortValue(a, key);
+    const y = sortValue(b, key);
+    if (x < y) {
+      return -sign;
+    }
+    if (x > y) {
+      return sign;
+    }
+    return a.name.localeCompare(b.name);
+  });
+}
+
+const FLAG_TEXT: Record<string, string> = {
+  budget: 'the walk hit its time budget: sizes are lower bounds',
+  capped:
+    'the walk hit its memory cap (setting "Variables: memory cap (MiB)"): sizes are lower bounds',
+  sizeof_raised: '__sizeof__ raised; its basic size is counted instead',
+  sizeof_negative:
+    '__sizeof__ returned a negative number; its basic size is counted instead',
+  sizeof_absurd:
+    '__sizeof__ returned an absurd number; its basic size is counted instead',
+  mutated: 'the object changed, or the name was rebound, while it was measured',
+  getattr_hostile: 'attribute access misbehaves; attributes were not followed',
+  deep_nesting: 'nested more than 1,000 levels deep (sizes are still exact)',
+  interrupted:
+    'a cell started, so the walk stopped: sizes are lower bounds until the next refresh',
+  retained_approx:
+    "another variable's walk was cut short, so this retained size may be too high"
+};
+
+/** Flags in words, one per line; unknown flags are shown as they are. */
+export function flagsText(flags: ReadonlyArray<string>): string {
+  return flags.map(flag => FLAG_TEXT[flag] ?? flag).join('\n');
+}

@@ -1,0 +1,349 @@
+import type { Message } from '@lumino/messaging';
+import { Widget } from '@lumino/widgets';
+
+import { renderTreemap } from './treemap';
+import { formatBytes } from '../common/format';
+import type { VariablesFetcher } from './fetcher';
+import { pathKey } from './model';
+import type { IChildRow, IVariableRow, PathStep } from '../wire/protocol';
+import type { SettingsModel } from '../common/settings';
+import {
+  filterRows,
+  flagsText,
+  ratioText,
+  sizeText,
+  sortRows,
+  type SortKey
+} from './rows';
+
+const COLUMNS: Array<{ key: SortKey; title: string; caption: string }> = [
+  { key: 'name', title: 'Name', caption: 'Variable name' },
+  { key: 'type', title: 'Type', caption: 'Python type' },
+  { key: 'shape', title: 'Shape', caption: 'Shape or length' },
+  {
+    key: 'getsizeof',
+    title: 'getsizeof',
+    caption: 'What sys.getsizeof says (shallow)'
+  },
+  { key: 'deep', title: 'Deep', caption: 'Bytes reachable from the variable' },
+  {
+    key: 'retained',
+    title: 'Retained',
+    caption: 'Bytes deleting it would free'
+  },
+  {
+    key: 'ratio',
+    title: 'Deep ÷ getsizeof',
+    caption: 'How much getsizeof understates'
+  }
+];
+
+/** Name of the output cache's row. */
+const OUTPUT_CACHE = 'Out';
+
+/**
+ * The Variables section: every user variable with getsizeof, deep and retained
+ * sizes; sortable, filterable, expandable, or as a treemap. Fetches only while
+ * visible.
+ */
+export class VariablesSection extends Widget {
+  constructor(options: VariablesSection.IOptions) {
+    super();
+    this.addClass('jp-MemlensVariables');
+    this._settings = options.settings;
+    this._settings.changed.connect(this._onChanged, this);
+    const controls = this._createControls();
+    this._status = document.createElement('div');
+    this._status.className = 'jp-MemlensVariables-status';
+    this._body = document.createElement('div');
+    this._body.className = 'jp-MemlensVariables-body';
+    this.node.append(controls, this._status, this._body);
+  }
+
+  /** The active notebook's fetcher; null when no notebook is active. */
+  get fetcher(): VariablesFetcher | null {
+    return this._fetcher;
+  }
+
+  set fetcher(fetcher: VariablesFetcher | null) {
+    if (fetcher === this._fetcher) {
+      return;
+    }
+    this._fetcher?.model.changed.disconnect(this._onChanged, this);
+    this._fetcher = fetcher;
+    fetcher?.model.changed.connect(this._onChanged, this);
+    this.refreshIfVisible();
+    this.update();
+  }
+
+  /** Ask for fresh sizes, but only if someone can see them. */
+  refreshIfVisible(): void {
+    if (this.isVisible) {
+      void this._fetcher?.refresh();
+    }
+  }
+
+  dispose(): void {
+    this._fetcher?.model.changed.disconnect(this._onChanged, this);
+    this._settings.changed.disconnect(this._onChanged, this);
+    this._fetcher = null;
+    super.dispose();
+  }
+
+  protected onAfterShow(_msg: Message): void {
+    this.refreshIfVisible();
+    this.update();
+  }
+
+  protected onUpdateRequest(_msg: Message): void {
+    if (!this.isVisible) {
+      return;
+    }
+    const model = this._fetcher?.model ?? null;
+    const body = model?.body ?? null;
+    this._renderStatus();
+    if (!body) {
+      this._body.replaceChildren();
+      return;
+    }
+    const rows = [...body.rows];
+    if (body.output_cache) {
+      rows.push({ ...body.output_cache, name: OUTPUT_CACHE });
+    }
+    const shown = sortRows(
+      filterRows(rows, this._filter),
+      this._sortKey,
+      this._descending
+    );
+    if (this._view === 'treemap') {
+      const host = document.createElement('div');
+      host.className = 'jp-MemlensVariables-treemap';
+      this._body.replaceChildren(host);
+      void renderTreemap(host, shown, this._settings.value.units);
+      return;
+    }
+    this._body.replaceChildren(this._table(shown));
+  }
+
+  private _createControls(): HTMLElement {
+    const controls = document.createElement('div');
+    controls.className = 'jp-MemlensVariables-controls';
+    const filter = document.createElement('input');
+    filter.type = 'search';
+    filter.placeholder = 'Filter by name or type';
+    filter.className = 'jp-MemlensVariables-filter jp-mod-styled';
+    filter.setAttribute('aria-label', 'Filter variables by name or type');
+    filter.addEventListener('input', () => {
+      this._filter = filter.value;
+      this.update();
+    });
+    const view = document.createElement('button');
+    view.className = 'jp-MemlensVariables-view jp-mod-styled';
+    view.textContent = 'Treemap';
+    view.title = 'Show retained sizes as a treemap';
+    view.addEventListener('click', () => {
+      this._view = this._view === 'table' ? 'treemap' : 'table';
+      view.textContent = this._view === 'table' ? 'Treemap' : 'Table';
+      view.title =
+        this._view === 'table'
+          ? 'Show retained sizes as a treemap'
+          : 'Show the table of variables';
+      this.update();
+    });
+    controls.append(filter, view);
+    return controls;
+  }
+
+  private _renderStatus(): void {
+    const model = this._fetcher?.model ?? null;
+    const body = model?.body ?? null;
+    const units = this._settings.value.units;
+    const parts: Array<string | HTMLElement> = [];
+    if (!this._fetcher) {
+      parts.push('Open a notebook to see its variables.');
+    } else if (model?.error) {
+      parts.push(`Could not size the variables: ${model.error}`);
+    } else if (!body) {
+      parts.push(
+        model?.loading ? 'Sizing variables…' : 'Waiting for the kernel…'
+      );
+    } else {
+      const stats = body.stats;
+      parts.push(
+        `${body.rows.length} variables · ${stats.objects.toLocaleString()} objects in ${stats.elapsed_ms.toFixed(0)} ms · walker memory ${formatBytes(stats.walker_peak_bytes, units)}`
+      );
+      if (body.partial) {
+        const complete = document.createElement('button');
+        complete.className = 'jp-MemlensVariables-complete jp-mod-styled';
+        complete.textContent = 'Complete sizes';
+        complete.title = 'Sizes marked ≥ hit the time budget; finish them now';
+        const names = body.rows.filter(r => r.partial).map(r => r.name);
+        complete.addEventListener(
+          'click',
+          () => void this._fetcher?.complete(names)
+        );
+        parts.push(complete);
+      }
+      if (stats.capped) {
+        parts.push(
+          'The walk stopped at its memory cap (the setting "Variables: memory cap (MiB)"): sizes are lower bounds.'
+        );
+      }
+    }
+    this._status.replaceChildren(
+      ...parts.map(part => {
+        if (typeof part !== 'string') {
+          return part;
+        }
+        const span = document.createElement('span');
+        span.textContent = part;
+        return span;
+      })
+    );
+    this._status.dataset.loading = String(!!model?.loading);
+  }
+
+  private _table(rows: IVariableRow[]): HTMLTableElement {
+    const table = document.createElement('table');
+    table.className = 'jp-MemlensVariables-table';
+    const head = table.createTHead().insertRow();
+    for (const column of COLUMNS) {
+      const th = document.createElement('th');
+      th.textContent = column.title;
+      th.title = `${column.caption} — click to sort`;
+      th.dataset.key = column.key;
+      if (column.key === this._sortKey) {
+        th.dataset.sorted = this._descending ? 'descending' : 'ascending';
+        th.setAttribute('aria-sort', th.dataset.sorted);
+      }
+      th.addEventListener('click', () => {
+        if (this._sortKey === column.key) {
+          this._descending = !this._descending;
+        } else {
+          this._sortKey = column.key;
+          this._descending = !['name', 'type', 'shape'].includes(column.key);
+        }
+        this.update();
+      });
+      head.appendChild(th);
+    }
+    const tbody = table.createTBody();
+    for (const row of rows) {
+      const path: PathStep[] = [{ kind: 'name', value: row.name }];
+      this._addRow(tbody, row, row.name, path, 0, row.name === OUTPUT_CACHE);
+    }
+    return table;
+  }
+
+  private _addRow(
+    tbody: HTMLTableSectionElement,
+    sizes: IVariableRow | IChildRow,
+    label: string,
+    path: PathStep[],
+    depth: number,
+    isOutputCache = false
+  ): void {
+    const units = this._settings.value.units;
+    const model = this._fetcher?.model;
+    const expansion = model?.expansions.get(pathKey(path));
+    const tr = tbody.insertRow();
+    tr.className = 'jp-MemlensVariables-row';
+    tr.dataset.depth = String(depth);
+    tr.dataset.name = label;
+    tr.classList.toggle('jp-mod-outputCache', isOutputCache);
+
+    const nameCell = tr.insertCell();
+    nameCell.className = 'jp-MemlensVariables-name';
+    nameCell.style.paddingLeft = `${4 + depth * 12}px`;
+    if (sizes.expandable) {
+      const toggle = document.createElement('button');
+      toggle.className = 'jp-MemlensVariables-toggle';
+      toggle.textContent = expansion ? '▾' : '▸';
+      toggle.setAttribute('aria-expanded', String(!!expansion));
+      toggle.setAttribute(
+        'aria-label',
+        `${expansion ? 'Collapse' : 'Expand'} ${label}`
+      );
+      toggle.addEventListener('click', () => {
+        if (expansion) {
+          this._fetcher?.collapse(path);
+        } else {
+          void this._fetcher?.expand(path);
+        }
+      });
+      nameCell.append(toggle);
+    }
+    const name = document.createElement('span');
+    name.textContent = isOutputCache ? 'Out (output cache)' : label;
+    name.title = label;
+    nameCell.append(name);
+    if (sizes.flags.length) {
+      const flag = document.createElement('span');
+      flag.className = 'jp-MemlensVariables-flag';
+      flag.textContent = '⚠';
+      flag.title = flagsText(sizes.flags);
+      nameCell.append(flag);
+    }
+    const cells: Array<[SortKey, string]> = [
+      ['type', sizes.type],
+      ['shape', sizes.shape ?? ''],
+      ['getsizeof', formatBytes(sizes.getsizeof, units)],
+      ['deep', sizeText(sizes.deep, sizes.partial, units)],
+      ['retained', sizeText(sizes.retained, sizes.partial, units)],
+      ['ratio', ratioText(sizes)]
+    ];
+    for (const [key, text] of cells) {
+      const td = tr.insertCell();
+      td.textContent = text;
+      td.dataset.key = key;
+      td.title = text;
+    }
+
+    if (!expansion) {
+      return;
+    }
+    const page = expansion.page;
+    for (const child of page?.children ?? []) {
+      this._addRow(tbody, child, child.label, [...path, child.step], depth + 1);
+    }
+    const left = page ? page.total - page.children.length : 0;
+    if (expansion.loading || expansion.error || left > 0) {
+      const more = tbody.insertRow();
+      more.className = 'jp-MemlensVariables-more';
+      const td = more.insertCell();
+      td.colSpan = COLUMNS.length;
+      td.style.paddingLeft = `${16 + depth * 12}px`;
+      if (expansion.loading) {
+        td.textContent = 'Loading…';
+      } else if (expansion.error) {
+        td.textContent = expansion.error;
+      } else {
+        const button = document.createElement('button');
+        button.className = 'jp-MemlensVariables-showMore jp-mod-styled';
+        button.textContent = `Show ${Math.min(left, 100)} more of ${left}`;
+        button.addEventListener('click', () => void this._fetcher?.more(path));
+        td.append(button);
+      }
+    }
+  }
+
+  private _onChanged(): void {
+    this.update();
+  }
+
+  private _settings: SettingsModel;
+  private _fetcher: VariablesFetcher | null = null;
+  private _status: HTMLElement;
+  private _body: HTMLElement;
+  private _filter = '';
+  private _sortKey: SortKey = 'retained';
+  private _descending = true;
+  private _view: 'table' | 'treemap' = 'table';
+}
+
+/** VariablesSection's options. */
+export namespace VariablesSection {
+  export interface IOptions {
+    settings: SettingsModel;
+  }
+}
