@@ -5,10 +5,16 @@ import {
   badge,
   collectConsoleErrors,
   DEMO,
+  demoCell,
   mib,
   waitConnected,
   openDemo
 } from './helpers';
+
+const SETUP = demoCell('setup');
+const WRITE_LOG = demoCell('writeLog');
+const SCRIPT_VERSION = demoCell('scriptVersion');
+const MARKDOWN = demoCell('puzzle1Heading');
 
 // Restarts go through Galata's kernel route otherwise (see sidebar.spec.ts).
 test.use({ kernels: null });
@@ -32,18 +38,21 @@ test.describe('Per-cell badges', () => {
     tmpPath
   }) => {
     await openDemo(page, tmpPath);
-    for (const index of [1, 3, 5]) {
+    for (const index of [SETUP, WRITE_LOG, SCRIPT_VERSION]) {
       await page.notebook.runCell(index, true);
     }
     // The script version reads ~190 MiB of lines and drops most of them.
-    const text = (await badge(page, 5).innerText()).trim();
+    const text = (await badge(page, SCRIPT_VERSION).innerText()).trim();
     expect(text).toMatch(BADGE_TEXT);
     const peak = mib(text.split(' · ')[1]);
     expect(peak).toBeGreaterThan(100);
-    await expect(badge(page, 5)).toHaveAttribute('title', /exact \(VmHWM/);
-    await expect(badge(page, 1)).toHaveText(BADGE_TEXT);
+    await expect(badge(page, SCRIPT_VERSION)).toHaveAttribute(
+      'title',
+      /exact \(VmHWM/
+    );
+    await expect(badge(page, SETUP)).toHaveText(BADGE_TEXT);
     // A markdown cell never gets a badge.
-    await expect(badge(page, 2)).toHaveCount(0);
+    await expect(badge(page, MARKDOWN)).toHaveCount(0);
 
     // The Cells section lists the history, newest first; a click selects the cell.
     const rows = page.locator('.jp-MemlensCells-row');
@@ -59,7 +68,7 @@ test.describe('Per-cell badges', () => {
             }
           ).content.activeCellIndex
       )
-    ).toBe(1);
+    ).toBe(SETUP);
 
     await test.step('save', () => page.notebook.save());
     // The restored workspace shows the notebook, not the Launcher Galata waits
@@ -69,8 +78,10 @@ test.describe('Per-cell badges', () => {
     >[0];
     await test.step('reload', () => page.reload(noWait));
     await test.step('reopen', () => page.notebook.open(DEMO));
-    await expect(badge(page, 5)).toHaveText(text, { timeout: 60000 });
-    await expect(badge(page, 1)).toHaveText(BADGE_TEXT);
+    await expect(badge(page, SCRIPT_VERSION)).toHaveText(text, {
+      timeout: 60000
+    });
+    await expect(badge(page, SETUP)).toHaveText(BADGE_TEXT);
   });
 
   test('exports the cell report as CSV and as an HTML page', async ({
@@ -78,8 +89,8 @@ test.describe('Per-cell badges', () => {
     tmpPath
   }) => {
     await openDemo(page, tmpPath);
-    await page.notebook.runCell(1, true);
-    await expect(badge(page, 1)).toHaveText(BADGE_TEXT);
+    await page.notebook.runCell(SETUP, true);
+    await expect(badge(page, SETUP)).toHaveText(BADGE_TEXT);
 
     const [csv] = await Promise.all([
       page.waitForEvent('download'),
@@ -110,14 +121,14 @@ test.describe('Per-cell badges', () => {
     tmpPath
   }) => {
     await openDemo(page, tmpPath);
-    await page.notebook.runCell(1, true);
+    await page.notebook.runCell(SETUP, true);
     await expect(page.locator('.jp-MemlensCells-row')).toHaveCount(1);
     await page.evaluate(() => {
       void window.jupyterapp.commands.execute('notebook:restart-kernel');
     });
     await page.locator('.jp-Dialog .jp-mod-accept').click();
     await waitConnected(page);
-    await page.notebook.runCell(1, true);
+    await page.notebook.runCell(SETUP, true);
     await expect(page.locator('.jp-MemlensCells-row')).toHaveCount(2);
     await expect(page.locator('.jp-MemlensCells-restart')).toHaveCount(1);
   });
@@ -138,9 +149,9 @@ test.describe('Readouts kept in the notebook file', () => {
   }) => {
     const errors = collectConsoleErrors(page);
     await openDemo(page, tmpPath);
-    await page.notebook.runCell(1, true);
-    await expect(badge(page, 1)).toHaveText(BADGE_TEXT);
-    const text = await badge(page, 1).innerText();
+    await page.notebook.runCell(SETUP, true);
+    await expect(badge(page, SETUP)).toHaveText(BADGE_TEXT);
+    const text = await badge(page, SETUP).innerText();
     await page.notebook.save();
 
     const response = await page.request.get(
@@ -151,7 +162,7 @@ test.describe('Readouts kept in the notebook file', () => {
         cells: Array<{ metadata: Record<string, { rss_after?: unknown }> }>;
       };
     };
-    expect(typeof model.content.cells[1].metadata.memlens?.rss_after).toBe(
+    expect(typeof model.content.cells[SETUP].metadata.memlens?.rss_after).toBe(
       'number'
     );
 
@@ -163,7 +174,7 @@ test.describe('Readouts kept in the notebook file', () => {
     );
     // A new kernel process has no history for this cell: the badge comes from the file.
     await page.notebook.open('reopened.ipynb');
-    await expect(badge(page, 1)).toHaveText(text.trim());
+    await expect(badge(page, SETUP)).toHaveText(text.trim());
     expect(errors).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { expect, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 import type { ConsoleMessage, Page } from '@playwright/test';
+import * as fs from 'fs';
 import * as path from 'path';
 
 export const DEMO = 'memory_puzzles.ipynb';
@@ -10,6 +11,49 @@ export const DEMO_SOURCE = path.resolve(
   'examples',
   DEMO
 );
+
+/**
+ * A text that appears in exactly one cell of the demo notebook, for each cell the
+ * tests use: tests find cells by what they hold, so editing the notebook (a cell
+ * added, moved or split) cannot silently point a test at another cell.
+ */
+export const DEMO_CELLS = {
+  /** The first code cell: imports and `rss_mib()`. */
+  setup: 'def rss_mib():',
+  /** Puzzle 1's heading, a markdown cell. */
+  puzzle1Heading: '## Puzzle 1: RSS stays up after `del`',
+  /** Writes the 114 MiB log file. */
+  writeLog: 'N_LINES = 1_200_000',
+  /** The script version: reads ~190 MiB of lines and drops most of them. */
+  scriptVersion: 'lines, errors = [], []',
+  /** Puzzle 2: two lists of four items that getsizeof calls equal. */
+  twoLists: 'list_1 = [1, 2, 3, 4]',
+  /** The last cell: removes the log file. */
+  cleanUp: 'os.remove(path)'
+} as const;
+
+/** Which demo cell: a key of DEMO_CELLS. */
+export type DemoCell = keyof typeof DEMO_CELLS;
+
+/** The index of the one demo cell whose source contains DEMO_CELLS[name]. */
+export function demoCell(name: DemoCell): number {
+  const notebook = JSON.parse(fs.readFileSync(DEMO_SOURCE, 'utf-8')) as {
+    cells: Array<{ source: string | string[] }>;
+  };
+  const text = DEMO_CELLS[name];
+  const found = notebook.cells.flatMap((cell, index) => {
+    const source = Array.isArray(cell.source)
+      ? cell.source.join('')
+      : cell.source;
+    return source.includes(text) ? [index] : [];
+  });
+  if (found.length !== 1) {
+    throw new Error(
+      `${JSON.stringify(text)} is in ${found.length} cells of ${DEMO}, not one`
+    );
+  }
+  return found[0];
+}
 
 /**
  * JupyterLab's own errors, raised and thrown entirely inside its core bundle, that a

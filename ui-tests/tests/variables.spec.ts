@@ -1,6 +1,6 @@
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 
-import { collectConsoleErrors, openDemo } from './helpers';
+import { collectConsoleErrors, demoCell, openDemo } from './helpers';
 
 test.use({ kernels: null });
 
@@ -18,7 +18,7 @@ test.describe('Variables', () => {
     const errors = collectConsoleErrors(page);
     await openDemo(page, tmpPath);
     // The getsizeof puzzle: two lists of four items.
-    await page.notebook.runCell(18, true);
+    await page.notebook.runCell(demoCell('twoLists'), true);
 
     const list1 = variableRow(page, 'list_1');
     const list2 = variableRow(page, 'list_2');

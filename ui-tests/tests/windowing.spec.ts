@@ -5,7 +5,10 @@ import {
   type IJupyterLabPageFixture
 } from '@jupyterlab/galata';
 
-import { badge, collectConsoleErrors, openDemo } from './helpers';
+import { badge, collectConsoleErrors, demoCell, openDemo } from './helpers';
+
+const SETUP = demoCell('setup');
+const LAST = demoCell('cleanUp');
 
 // Full windowing: cells scrolled out of view are detached from the page.
 test.use({
@@ -37,27 +40,27 @@ test('badges survive windowing, follow moved cells and leave with deleted ones',
 }) => {
   const errors = collectConsoleErrors(page);
   await openDemo(page, tmpPath);
-  await page.notebook.runCell(1, true);
-  const text = (await badge(page, 1).innerText()).trim();
+  await page.notebook.runCell(SETUP, true);
+  const text = (await badge(page, SETUP).innerText()).trim();
   expect(text).toMatch(/^RSS /);
 
   // Far away (only distant cells are rendered, none with a badge) and back: the
   // re-attached cell shows its badge again.
-  await scrollTo(page, 23);
-  await expect(badge(page, 1)).toHaveCount(0);
-  await scrollTo(page, 0);
-  await expect(badge(page, 1)).toHaveText(text);
+  await scrollTo(page, LAST);
+  await expect(badge(page, SETUP)).toHaveCount(0);
+  await scrollTo(page, SETUP);
+  await expect(badge(page, SETUP)).toHaveText(text);
 
   // Moved down one place: the badge travels with its cell.
-  await page.notebook.selectCells(1);
+  await page.notebook.selectCells(SETUP);
   await page.evaluate(() =>
     window.jupyterapp.commands.execute('notebook:move-cell-down')
   );
-  await expect(badge(page, 2)).toHaveText(text);
-  await expect(badge(page, 1)).toHaveCount(0);
+  await expect(badge(page, SETUP + 1)).toHaveText(text);
+  await expect(badge(page, SETUP)).toHaveCount(0);
 
   // Deleted: no badge left anywhere.
-  await page.notebook.selectCells(2);
+  await page.notebook.selectCells(SETUP + 1);
   await page.evaluate(() =>
     window.jupyterapp.commands.execute('notebook:delete-cell')
   );
