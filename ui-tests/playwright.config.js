@@ -1,8 +1,21 @@
 /**
  * Galata in Debian's Chromium (never a downloaded browser), against a
- * JupyterLab started from jupyter_server_test_config.py.
+ * JupyterLab started from jupyter_server_test_config.py on a port of its own.
  */
+const { execFileSync } = require('child_process');
+const path = require('path');
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
+
+// One port for the whole run. Playwright loads this file again in every
+// worker; the workers inherit the environment set here, so they all agree.
+if (!process.env.MEMLENS_UI_PORT) {
+  process.env.MEMLENS_UI_PORT = execFileSync(
+    process.execPath,
+    [path.join(__dirname, 'free-port.js')],
+    { encoding: 'utf-8' }
+  ).trim();
+}
+const baseURL = `http://localhost:${process.env.MEMLENS_UI_PORT}`;
 
 module.exports = {
   ...baseConfig,
@@ -12,6 +25,7 @@ module.exports = {
   reporter: [['list']],
   use: {
     ...baseConfig.use,
+    baseURL,
     video: 'off',
     trace: 'off',
     launchOptions: {
@@ -30,8 +44,10 @@ module.exports = {
   },
   webServer: {
     command: 'npm start',
-    url: 'http://localhost:8888/lab',
+    url: `${baseURL}/lab`,
     timeout: 120 * 1000,
-    reuseExistingServer: !process.env.CI
+    // Always start our own server: a JupyterLab found on the port is someone
+    // else's (with their notebooks and kernels), never one to test against.
+    reuseExistingServer: false
   }
 };
