@@ -59,7 +59,7 @@ ip.events.register("post_run_cell", post)
 PROBE_TIMING = """
 import time
 from memlens.cells import recorder
-from memlens.measure import probes
+from memlens.probes import allocators, process
 from memlens.sizing import walk as sizing
 from memlens.wire import comm
 
@@ -88,11 +88,11 @@ def request(after):
     return {"v": 1, "type": "request", "id": "b", "command": "cells", "args": {"after": after}}
 
 results = {
-    "VmRSS + VmHWM (pread /proc/self/status)": per_call(probes.rss_and_hwm, 5000),
-    "read + reset VmHWM (clear_refs)": per_call(probes.read_and_reset_hwm, 5000),
-    "RSS from /proc/self/statm (sampler)": per_call(probes.statm_rss, 5000),
-    "glibc mallinfo2()": per_call(probes.heap_counters, 5000),
-    "pymalloc report (_PyObject_DebugMallocStats)": per_call(probes.pymalloc_stats, 500),
+    "VmRSS + VmHWM (pread /proc/self/status)": per_call(process.rss_and_hwm, 5000),
+    "read + reset VmHWM (clear_refs)": per_call(process.read_and_reset_hwm, 5000),
+    "RSS from /proc/self/statm (sampler)": per_call(process.statm_rss, 5000),
+    "glibc mallinfo2()": per_call(allocators.heap_counters, 5000),
+    "pymalloc report (_PyObject_DebugMallocStats)": per_call(allocators.pymalloc_stats, 500),
     "deep_size(small int)": per_call(lambda: sizing.deep_size(42), 5000),
     "pre_run_cell + post_run_cell (recorder only)": per_call(hooks, 2000),
 }

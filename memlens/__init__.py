@@ -2,7 +2,7 @@
 
 The kernel side of the JupyterLab extension ``jupyterlab-memlens``. Importing this
 package is cheap and imports nothing outside the standard library: the comm is
-registered by :func:`memlens.comm.register`, which the frontend's bootstrap calls.
+registered by :func:`memlens.wire.comm.register`, which the frontend's bootstrap calls.
 
 Without JupyterLab, ``%load_ext memlens`` records every cell in any IPython frontend and
 prints a readout after each; :func:`cell_records` returns what was recorded.
@@ -64,7 +64,7 @@ def unload_ipython_extension(ipython: Any) -> None:
 def cell_records() -> list[dict[str, Any]]:
     """Every recorded cell of this kernel, oldest first, as plain dicts.
 
-    Keys as in the JupyterLab frontend's records (see :mod:`memlens.recorder` for what
+    Keys as in the JupyterLab frontend's records (see :mod:`memlens.cells.recorder` for what
     each number means): ``seq``, ``cell_id``, ``execution_count``, ``preview``,
     ``started``, ``duration_s``, ``success``, ``rss_before``, ``rss_after``, ``rss_peak``
     (bytes), ``peak_method``, ``sample_interval_s``, ``python_delta``, ``native_delta``,

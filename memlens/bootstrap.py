@@ -28,7 +28,8 @@ import types
 from collections.abc import Sequence
 
 PACKAGE = "memlens"
-INJECTED_FLAG = "__memlens_injected__"  # memlens.comm.INJECTED_FLAG
+INJECTED_FLAG = "__memlens_injected__"
+"""Set to True on each module of a memlens served from the frontend's bundled source."""
 
 
 class SourceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):

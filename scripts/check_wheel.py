@@ -49,9 +49,16 @@ def missing_parts(wheel: Path) -> list[str]:
         names = set(archive.namelist())
     required = [
         "memlens/__init__.py",
-        "memlens/wire/comm.py",
-        "memlens/cells/recorder.py",
         "memlens/bootstrap.py",
+        "memlens/cells/__init__.py",
+        "memlens/cells/recorder.py",
+        "memlens/probes/__init__.py",
+        "memlens/probes/process.py",
+        "memlens/sizing/__init__.py",
+        "memlens/variables/__init__.py",
+        "memlens/wire/__init__.py",
+        "memlens/wire/comm.py",
+        "memlens/wire/handlers.py",
         share + "package.json",
         share + "install.json",
         share + "schemas/jupyterlab-memlens/plugin.json",

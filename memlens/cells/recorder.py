@@ -1,4 +1,4 @@
-"""One :class:`~memlens.protocol.CellRecord` per executed cell, from IPython's cell hooks.
+"""One :class:`~memlens.wire.protocol.CellRecord` per executed cell, from IPython's cell hooks.
 
 :class:`CellRecorder` registers ``pre_run_cell`` and ``post_run_cell`` on ``shell.events``
 (never ``pre_execute``/``post_execute``: those fire for silent executes and comm traffic
@@ -32,28 +32,26 @@ What a record's numbers mean (sizes in bytes, deltas are *after - before* of the
 ``output_cache_delta``
     Bytes IPython's output cache newly keeps alive: the deep size of this cell's result
     when it was stored in ``Out[execution_count]`` and was not pinned already (a lower
-    bound if sizing hit its ~5 ms budget), minus the sizes of earlier results that the
-    cell let go of: no longer held by ``Out``, ``_N``, ``_``, ``__`` or ``___`` (see
-    :mod:`memlens.output_cache`). It is *not* a part of the three numbers above: the
-    result may have existed before the cell (``df`` as the last line pins ``df``), and
-    this is memory that stays alive after ``del`` of the user's own names. Changes made
-    between cells (by a silent execute) are not counted for any cell.
+    bound if sizing hit its :data:`OUTPUT_BUDGET_S` budget), minus the sizes of earlier
+    results that the cell let go of: no longer held by ``Out``, ``_N``, ``_``, ``__`` or
+    ``___`` (see :mod:`memlens.cells.output_cache`). It is *not* a part of the three
+    numbers above: the result may have existed before the cell (``df`` as the last line
+    pins ``df``), and this is memory that stays alive after ``del`` of the user's own
+    names. Changes made between cells (by a silent execute) are not counted for any cell.
 
 The three parts add up to the RSS change by construction. Each is None where its
 sources are missing (no glibc 2.33+ for ``mallinfo2``, no readable pymalloc report).
 
-Cost: trivial cells are cheap (two /proc reads, one VmHWM reset, two ``mallinfo2``
-calls, a few dict lookups: tens of µs). pymalloc's report walks all its pools, so in
-default mode it is read at the end of a cell only when the cell moved RSS, glibc's
-bytes in use or its free bytes by at least :data:`PYMALLOC_THRESHOLD`; otherwise
-pymalloc's own change counts as 0 (an error below ~1 MiB, which ``native_delta``
-absorbs). The baseline is the last report read, refreshed when a cell starts after
-memory moved by that much since.
+Cost: a trivial cell costs two /proc reads, one VmHWM reset, two ``mallinfo2`` calls and
+a few dict lookups (BENCHMARKS.md has the numbers). pymalloc's report walks all its pools,
+so in default mode it is read at the end of a cell only when the cell moved RSS, glibc's
+bytes in use or its free bytes by at least
+:data:`~memlens.cells.heap.PYMALLOC_THRESHOLD` (see :class:`~memlens.cells.heap.HeapTracker`).
 
 Precise mode (:meth:`CellRecorder.set_precise`) adds ``precise``: tracemalloc's view of
-the cell. Code in cells runs several times slower while it is on (the benchmark's
-list-building cell: ~18x, collecting the top sites included); memlens traces only
-while a cell runs. See :class:`_Precise`.
+the cell. Code in cells runs several times slower while it is on (BENCHMARKS.md says how
+much), so memlens traces only while a cell runs. See
+:class:`~memlens.cells.precise.PreciseTracer`.
 
 The hooks never raise into the user's cell (a failing probe leaves its fields None),
 keep no reference to user objects (records hold numbers and strings only) and touch
@@ -65,217 +63,25 @@ from __future__ import annotations
 
 import collections
 import logging
-import os
 import threading
 import time
 from typing import Any, Callable
 
-from ..measure import probes
-from ..wire.protocol import AllocationSite, CellRecord, CellsBody, PeakMethod, PreciseReading
+from ..probes import process
+from ..probes.sampler import SAMPLE_INTERVAL_S, PeakSampler
+from ..wire.protocol import CellRecord, CellsBody
+from .heap import HeapTracker
 from .output_cache import OutputCache
+from .precise import PreciseTracer
+from .record import CellStart, new_record, preview
 
 log = logging.getLogger("memlens")
 
 HISTORY = 1000
 """How many records the recorder keeps; older ones are dropped (see ``dropped_before``)."""
 
-PYMALLOC_THRESHOLD = 1 << 20
-"""In default mode, pymalloc's report is read only when a cell moved this many bytes."""
-
 OUTPUT_BUDGET_S = 0.005
-"""Time allowed for sizing a cell's result in ``Out``."""
-
-SAMPLE_INTERVAL_S = 0.01
-"""How often the sampler polls RSS where there is no exact peak."""
-
-PREVIEW_LENGTH = 80
-"""Longest cell preview, in characters."""
-
-TOP_SITES = 5
-"""Allocation sites a precise record lists."""
-
-_THIS_DIRECTORY = os.path.dirname((lambda: 0).__code__.co_filename)
-
-
-def preview(source: object) -> str:
-    """The first non-empty line of a cell's source, stripped, at most 80 characters."""
-    if not isinstance(source, str):
-        return ""
-    for line in source.splitlines():
-        line = line.strip()
-        if line:
-            return line if len(line) <= PREVIEW_LENGTH else line[: PREVIEW_LENGTH - 1] + "\u2026"
-    return ""
-
-
-def _delta(after: int | None, before: int | None) -> int | None:
-    return None if after is None or before is None else after - before
-
-
-def _total(*parts: int | None) -> int | None:
-    """The sum of the known parts; None if none is known."""
-    known = [part for part in parts if part is not None]
-    return sum(known) if known else None
-
-
-class _Precise:
-    """tracemalloc around one cell.
-
-    If tracemalloc is not tracing when a cell starts, memlens starts it then and stops it
-    when the cell ends, so that only cells are traced (not silent executes, comm traffic
-    or idle time) and each cell starts from an empty trace table:
-
-    - ``python_delta``: bytes of Python allocations made during the cell and still alive
-      at its end (frees of memory allocated before the cell are not seen);
-    - ``python_peak``: the highest such total at any moment of the cell;
-    - ``top``: the five source lines whose allocations of the cell hold the most bytes at
-      its end (file, line, bytes, number of blocks), memlens' own lines left out. Only the
-      innermost frame is kept (tracemalloc's default of one frame), so an allocation inside
-      a library names the library's line.
-
-    Collecting the sites costs about 0.5 s per million surviving allocations.
-
-    A user's own tracing is never stopped and its traces are kept: ``python_delta`` is
-    then the net change of all traced bytes over the cell, ``python_peak`` the peak above
-    the start (``reset_peak`` is called, which resets the user's peak too), and ``top`` is
-    empty, since a user's trace table can be very large.
-    """
-
-    def __init__(self) -> None:
-        import tracemalloc
-
-        self.tracemalloc = tracemalloc
-        self.ours = False
-        self.before = 0
-        self.traced: tuple[int, int] | None = None
-
-    def start(self) -> None:
-        tracemalloc = self.tracemalloc
-        if not tracemalloc.is_tracing():
-            tracemalloc.start()
-            self.ours = True
-        tracemalloc.reset_peak()
-        self.before = tracemalloc.get_traced_memory()[0]
-
-    def read(self) -> None:
-        """Take the cell's traced totals: the first thing when it ends."""
-        tracemalloc = self.tracemalloc
-        self.traced = tracemalloc.get_traced_memory() if tracemalloc.is_tracing() else None
-
-    def finish(self) -> PreciseReading | None:
-        """The reading of the cell (after :meth:`read`); stops memlens' own tracing."""
-        traced, self.traced = self.traced, None
-        top: list[AllocationSite] = []
-        if self.ours:
-            top = self._top_sites()
-        if traced is None:
-            return None
-        current, peak = traced
-        return {
-            "python_delta": current - self.before,
-            "python_peak": max(0, peak - self.before),
-            "top": top,
-        }
-
-    def _top_sites(self) -> list[AllocationSite]:
-        tracemalloc = self.tracemalloc
-        get_traces = getattr(tracemalloc, "_get_traces", None)
-        try:
-            traces = get_traces() if callable(get_traces) and tracemalloc.is_tracing() else []
-        finally:
-            self.stop()  # before counting, so that counting is not traced
-        sizes: dict[Any, int] = {}
-        counts: dict[Any, int] = {}
-        for trace in traces:  # (domain, size, frames, ...), frames innermost first
-            frames = trace[2]
-            sizes[frames] = sizes.get(frames, 0) + trace[1]
-            counts[frames] = counts.get(frames, 0) + 1
-        del traces
-        top: list[AllocationSite] = []
-        own = (_THIS_DIRECTORY + os.sep, tracemalloc.__file__)
-        for frames in sorted(sizes, key=sizes.__getitem__, reverse=True):
-            if not frames:
-                continue
-            filename, lineno = frames[0]
-            if filename.startswith(own[0]) or filename == own[1]:
-                continue
-            top.append(
-                {"file": filename, "line": lineno, "size": sizes[frames], "count": counts[frames]}
-            )
-            if len(top) == TOP_SITES:
-                break
-        return top
-
-    def stop(self) -> None:
-        """Stop tracing if memlens started it."""
-        if self.ours:
-            self.ours = False
-            self.tracemalloc.stop()
-
-
-class _Start:
-    """What the recorder knew when a cell started: numbers and strings only."""
-
-    __slots__ = (
-        "cell_id",
-        "heap",
-        "out_length",
-        "peak",
-        "peak_method",
-        "perf",
-        "precise",
-        "preview",
-        "pymalloc",
-        "rss",
-        "started",
-    )
-
-    def __init__(self, cell_id: str | None, preview: str) -> None:
-        self.cell_id = cell_id
-        self.preview = preview
-        self.started = time.time()
-        self.perf = time.perf_counter()
-        self.rss: int | None = None
-        self.peak: int | None = None
-        self.peak_method: PeakMethod = "none"
-        self.heap: tuple[int, int] | None = None
-        self.pymalloc: probes.PymallocStats | None = None
-        self.out_length = -1
-        self.precise = False
-
-    def fold_peak(self, size: int | None) -> None:
-        if size is not None and (self.peak is None or size > self.peak):
-            self.peak = size
-
-
-class _PymallocBaseline:
-    """The last pymalloc report read, and RSS and glibc's counters at that moment."""
-
-    __slots__ = ("heap", "rss", "stats")
-
-    def __init__(
-        self, stats: probes.PymallocStats | None, rss: int | None, heap: tuple[int, int] | None
-    ) -> None:
-        self.stats = stats
-        self.rss = rss
-        self.heap = heap
-
-
-def _moved(
-    rss: tuple[int | None, int | None],
-    heap: tuple[tuple[int, int] | None, tuple[int, int] | None],
-) -> bool:
-    """Whether RSS or glibc's in-use or free bytes moved by PYMALLOC_THRESHOLD or more."""
-    change = _delta(*rss)
-    if change is None or abs(change) >= PYMALLOC_THRESHOLD:
-        return True
-    after, before = heap
-    if after is None or before is None:
-        return False
-    return (
-        abs(after[0] - before[0]) >= PYMALLOC_THRESHOLD
-        or abs(after[1] - before[1]) >= PYMALLOC_THRESHOLD
-    )
+"""Time allowed for sizing a cell's result in ``Out``, in seconds."""
 
 
 class CellRecorder:
@@ -294,12 +100,12 @@ class CellRecorder:
         self._history: collections.deque[CellRecord] = collections.deque(maxlen=history)
         self._seq = 0
         self._dropped_before = 0
-        self._pending: dict[int, list[_Start]] = {}
+        self._pending: dict[int, list[CellStart]] = {}
         self._peak_mode = peak
-        self._sampler: probes.PeakSampler | None = None
-        self._baseline: _PymallocBaseline | None = None
+        self._sampler: PeakSampler | None = None
+        self._heap = HeapTracker()
         self._want_precise = False
-        self._precise: _Precise | None = None
+        self._precise: PreciseTracer | None = None
         self._output_cache = OutputCache(shell, budget_s=OUTPUT_BUDGET_S)
         self._registered = False
         self.cells_started = 0
@@ -407,9 +213,9 @@ class CellRecorder:
 
     # -- measuring ----------------------------------------------------------------------
 
-    def _sampler_for(self) -> probes.PeakSampler:
+    def _sampler_for(self) -> PeakSampler:
         if self._sampler is None:
-            self._sampler = probes.PeakSampler(SAMPLE_INTERVAL_S)
+            self._sampler = PeakSampler(SAMPLE_INTERVAL_S)
         return self._sampler
 
     def _fold_all(self, size: int | None) -> None:
@@ -420,7 +226,7 @@ class CellRecorder:
 
     def _pre(self, info: Any) -> None:
         cell_id = getattr(info, "cell_id", None)
-        start = _Start(
+        start = CellStart(
             cell_id if isinstance(cell_id, str) else None,
             preview(getattr(info, "raw_cell", "")),
         )
@@ -439,23 +245,23 @@ class CellRecorder:
         if self._want_precise and not nested:
             try:
                 if self._precise is None:
-                    self._precise = _Precise()
+                    self._precise = PreciseTracer()
                 self._precise.start()
                 start.precise = True
             except Exception:
                 log.debug("memlens: tracemalloc failed to start", exc_info=True)
         start.perf = time.perf_counter()
 
-    def _measure_peak_start(self, start: _Start) -> None:
+    def _measure_peak_start(self, start: CellStart) -> None:
         """RSS before, and the peak's starting point (under the lock)."""
         mode = self._peak_mode
         if mode == "auto":
-            rss, hwm, reset = probes.read_and_reset_hwm()
+            rss, hwm, reset = process.read_and_reset_hwm()
             self._fold_all(hwm)
             if reset:
                 start.peak_method = "exact"
         else:
-            rss, hwm = probes.rss_and_hwm()
+            rss, hwm = process.rss_and_hwm()
         start.rss = rss
         start.fold_peak(rss)
         if start.peak_method != "exact" and rss is not None and mode != "none":
@@ -464,19 +270,9 @@ class CellRecorder:
             sampler.start()
             start.peak_method = "sampled"
 
-    def _measure_heap_start(self, start: _Start) -> None:
-        """The allocators' counters, the pymalloc baseline and the output cache's state."""
-        start.heap = probes.heap_counters()
-        baseline = self._baseline
-        if (
-            baseline is None
-            or self._want_precise
-            or _moved((start.rss, baseline.rss), (start.heap, baseline.heap))
-        ):
-            baseline = self._baseline = _PymallocBaseline(
-                probes.pymalloc_stats(), start.rss, start.heap
-            )
-        start.pymalloc = baseline.stats
+    def _measure_heap_start(self, start: CellStart) -> None:
+        """The allocators' state and the output cache's length."""
+        start.heap = self._heap.at_start(start.rss, always=self._want_precise)
         start.out_length = self._output_cache.before_cell()
 
     def _post(self, result: Any) -> CellRecord | None:
@@ -495,7 +291,7 @@ class CellRecorder:
                     tracer.read()
                 except Exception:
                     log.debug("memlens: tracemalloc failed", exc_info=True)
-            record = self._new_record(start, result, end)
+            record = new_record(start, result, end)
             try:
                 self._measure_peak(start, record)
             except Exception:
@@ -525,32 +321,9 @@ class CellRecorder:
             self._history.append(record)
         return record
 
-    def _new_record(self, start: _Start, result: Any, end: float) -> CellRecord:
-        count = getattr(result, "execution_count", None)
-        success = getattr(result, "success", None)
-        return {
-            "seq": 0,
-            "cell_id": start.cell_id,
-            "execution_count": count if isinstance(count, int) else None,
-            "preview": start.preview,
-            "started": start.started,
-            "duration_s": max(0.0, end - start.perf),
-            "success": success if isinstance(success, bool) else True,
-            "rss_before": start.rss,
-            "rss_after": None,
-            "rss_peak": None,
-            "peak_method": start.peak_method,
-            "sample_interval_s": None,
-            "python_delta": None,
-            "native_delta": None,
-            "allocator_free_delta": None,
-            "output_cache_delta": None,
-            "precise": None,
-        }
-
-    def _measure_peak(self, start: _Start, record: CellRecord) -> None:
+    def _measure_peak(self, start: CellStart, record: CellRecord) -> None:
         """RSS after and the peak (under the lock, as resets by other cells are)."""
-        rss, hwm = probes.rss_and_hwm()
+        rss, hwm = process.rss_and_hwm()
         record["rss_after"] = rss
         if start.peak_method == "exact":
             self._fold_all(hwm)
@@ -567,33 +340,14 @@ class CellRecorder:
             start.fold_peak(start.rss)
             record["rss_peak"] = start.peak
 
-    def _split(self, start: _Start, record: CellRecord) -> None:
+    def _split(self, start: CellStart, record: CellRecord) -> None:
         """python_delta, allocator_free_delta and native_delta (see the module docstring)."""
-        rss = record["rss_after"]
-        heap = probes.heap_counters()
-        before = start.pymalloc
-        after = None
-        if before is not None and (start.precise or _moved((rss, start.rss), (heap, start.heap))):
-            after = probes.pymalloc_stats()
-            self._baseline = _PymallocBaseline(after, rss, heap)
-        if before is None:
-            pymalloc_used = pymalloc_free = None
-        elif after is None:
-            pymalloc_used = pymalloc_free = 0  # not re-read: below the threshold
-        else:
-            pymalloc_used = after.allocated - before.allocated
-            pymalloc_free = after.free - before.free
-        glibc_used = glibc_free = None
-        if heap is not None and start.heap is not None:
-            glibc_used = heap[0] - start.heap[0]
-            glibc_free = heap[1] - start.heap[1]
-        python = _total(glibc_used, pymalloc_used)
-        free = _total(glibc_free, pymalloc_free)
-        change = _delta(rss, start.rss)
-        record["python_delta"] = python
-        record["allocator_free_delta"] = free
-        if change is not None and python is not None and free is not None:
-            record["native_delta"] = change - python - free
+        if start.heap is None:
+            return
+        split = self._heap.split(start.heap, record["rss_after"], always=start.precise)
+        record["python_delta"] = split.python
+        record["allocator_free_delta"] = split.allocator_free
+        record["native_delta"] = split.native
 
 
 _install_lock = threading.Lock()
@@ -615,6 +369,15 @@ def install(shell: Any) -> CellRecorder:
         recorder.register()
         _recorder = recorder
         return recorder
+
+
+def uninstall() -> None:
+    """Unregister the installed recorder, if any, and forget it."""
+    global _recorder
+    with _install_lock:
+        if _recorder is not None:
+            _recorder.unregister()
+        _recorder = None
 
 
 def current() -> CellRecorder | None:

@@ -1,193 +1,50 @@
-"""The only module that touches comms: decode -> dispatch -> encode.
+"""The only module that touches comms: decode -> dispatch -> encode, and registration.
 
 :func:`register` registers the comm target ``memlens`` with the kernel's comm manager.
-Each message on a memlens comm is checked by :mod:`memlens.protocol`, handed to the
-handler of its command, and answered with exactly one reply. Nothing a frontend sends
-makes this module raise: bad input gets an error reply, a failing handler an
-``internal`` one.
+Each message on a memlens comm is decoded once by :mod:`memlens.wire.protocol`, its body
+made by :mod:`memlens.wire.handlers`, and answered with exactly one reply. Nothing a
+frontend sends makes this module raise: bad input gets an error reply, a failing handler
+an ``internal`` one.
 
 A comm stays open whatever its open data: when ``comm_open`` carries data of another
 protocol version, the kernel sends an error reply with a null id and then answers each
 request on its own merits (a request of another version gets a ``protocol_mismatch``
 reply naming its id).
 
-``variables`` and ``expand`` walk the object graph, which can take up to their time
-budget (seconds, for "complete sizes"). They are answered from a background thread, so
-that the comm handler returns at once and the kernel goes on with its next message: the
-user's next cell never waits for a walk. The walk shares the GIL with the cell, so it
-also gets out of the way: it sleeps briefly every few milliseconds (so that a thread
-waiting for the GIL gets it at once rather than after the 5 ms switch interval), and it
-stops as soon as a cell starts (its rows are then partial and flagged ``interrupted``;
-the frontend refreshes after each cell anyway). The reply carries the request's parent
-header, as a synchronous one would. See BENCHMARKS.md for the delay a cell sees.
+Commands that walk the object graph are answered from :mod:`memlens.wire.worker`'s
+thread; the reply carries the request's parent header, as a synchronous one would.
 
 ipykernel 7 may deliver comm messages on a subshell thread while a cell runs, so the
 open comms are kept under a lock and handlers only read. Note that ipykernel 7.4 routes
 a comm's incoming messages to the subshell the kernel last published on that comm from,
-whatever their header says: anything sent on a comm from the main thread (an event from
-a cell hook, the error reply to bad open data) makes later requests on that comm wait
-for the running cell.
+whatever their header says: anything sent on a comm from the main thread (such as the
+error reply to bad open data) makes later requests on that comm wait for the running cell.
 """
 
 from __future__ import annotations
 
 import contextvars
-import functools
 import logging
-import os
-import platform
-import queue
 import sys
 import threading
-from typing import Any, Callable
+from typing import Any
 
-from .._version import __version__
 from ..cells import recorder
-from ..measure import probes
-from ..variables import PathError, expand_body, variables_body
+from ..variables import PathError
 from . import protocol
+from .handlers import BACKGROUND_COMMANDS, Options, body_for
+from .worker import background_options, worker
 
 log = logging.getLogger("memlens")
 
-INJECTED_FLAG = "__memlens_injected__"
-"""Set to True on each module of a memlens served from the frontend's bundled source."""
-
-_MAX_MESSAGE_LENGTH = 500
-
-BACKGROUND_COMMANDS = frozenset(("variables", "expand"))
-"""Commands answered from the background thread (see the module's docstring)."""
-
-PAUSE_EVERY_S = 0.002
-"""A background walk sleeps briefly after each stretch of this many seconds of work."""
+MAX_ERROR_MESSAGE_LENGTH = 500
+"""Longest text of an exception quoted in an ``internal`` error reply, in characters."""
 
 _lock = threading.Lock()
 _comms: dict[str, Any] = {}
 """The open memlens comms by comm id (guarded by ``_lock``)."""
 _shell: Any = None
 """The shell :func:`register` was given (None: the current one, when asked)."""
-
-
-class Options:
-    """How a handler may run: whether to stop early, and how to share the GIL."""
-
-    __slots__ = ("pause_every_s", "should_stop")
-
-    def __init__(
-        self,
-        *,
-        should_stop: Callable[[], bool] | None = None,
-        pause_every_s: float | None = None,
-    ) -> None:
-        self.should_stop = should_stop
-        self.pause_every_s = pause_every_s
-
-
-_FOREGROUND = Options()
-
-
-# -- handlers -----------------------------------------------------------------------------
-
-
-def _source() -> protocol.Source:
-    package = sys.modules.get(__package__ or "memlens")
-    return "injected" if getattr(package, INJECTED_FLAG, False) else "installed"
-
-
-def _version_of(module_name: str, distribution: str) -> str:
-    """The version of an already imported module (or installed distribution); "" if unknown."""
-    version = getattr(sys.modules.get(module_name), "__version__", None)
-    if isinstance(version, str):
-        return version
-    try:
-        from importlib.metadata import version as distribution_version
-
-        return distribution_version(distribution)
-    except Exception:
-        return ""
-
-
-@functools.lru_cache(maxsize=1)
-def _platform() -> str:
-    return platform.platform()
-
-
-def _hello(args: dict[str, Any], options: Options) -> protocol.KernelInfo:
-    return {
-        "protocol_version": protocol.PROTOCOL_VERSION,
-        "memlens_version": __version__,
-        "source": _source(),
-        "pid": os.getpid(),
-        "python_version": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "platform": _platform(),
-        "system": platform.system(),
-        "ipykernel_version": _version_of("ipykernel", "ipykernel"),
-        "ipython_version": _version_of("IPython", "ipython"),
-        "probes": probes.probe_report(),
-        "memory": probes.snapshot(),
-    }
-
-
-def _snapshot(args: dict[str, Any], options: Options) -> protocol.MemorySnapshot:
-    return probes.snapshot()
-
-
-def _cells(args: dict[str, Any], options: Options) -> protocol.CellsBody:
-    active = recorder.current()
-    return recorder.empty_cells_body() if active is None else active.cells(int(args["after"]))
-
-
-def _configure(args: dict[str, Any], options: Options) -> protocol.ConfigureBody:
-    active = recorder.current()
-    if active is None:
-        return {"precise": False}
-    return {"precise": active.set_precise(args["precise"])}
-
-
-def _the_shell() -> Any:
-    return _shell if _shell is not None else _current_shell()
-
-
-def _cap_bytes(args: dict[str, Any]) -> int | None:
-    """The request's cap on the walker's memory; None (absent or null): the default."""
-    cap = args.get("cap_bytes")
-    return None if cap is None else int(cap)
-
-
-def _variables(args: dict[str, Any], options: Options) -> protocol.VariablesBody:
-    return variables_body(
-        _the_shell(),
-        budget_ms=float(args["budget_ms"]),
-        complete=[name for name in args["complete"]],
-        should_stop=options.should_stop,
-        pause_every_s=options.pause_every_s,
-        cap_bytes=_cap_bytes(args),
-    )
-
-
-def _expand(args: dict[str, Any], options: Options) -> protocol.ExpandBody:
-    return expand_body(
-        _the_shell(),
-        path=args["path"],
-        offset=int(args["offset"]),
-        limit=int(args["limit"]),
-        budget_ms=float(args["budget_ms"]),
-        should_stop=options.should_stop,
-        pause_every_s=options.pause_every_s,
-        cap_bytes=_cap_bytes(args),
-    )
-
-
-Handler = Callable[[dict[str, Any], Options], protocol.ReplyBody]
-
-HANDLERS: dict[protocol.Command, Handler] = {
-    "hello": _hello,
-    "snapshot": _snapshot,
-    "cells": _cells,
-    "configure": _configure,
-    "variables": _variables,
-    "expand": _expand,
-}
 
 
 # -- decode -> dispatch -> encode ---------------------------------------------------------
@@ -198,23 +55,28 @@ def _describe(error: BaseException) -> str:
         text = f"{type(error).__name__}: {error}"
     except Exception:  # an exception whose str() fails
         text = type(error).__name__
-    return text if len(text) <= _MAX_MESSAGE_LENGTH else text[:_MAX_MESSAGE_LENGTH] + "..."
+    if len(text) <= MAX_ERROR_MESSAGE_LENGTH:
+        return text
+    return text[:MAX_ERROR_MESSAGE_LENGTH] + "..."
 
 
-def handle(data: object, options: Options = _FOREGROUND) -> protocol.Reply:
-    """The reply to one message's data, computed on the calling thread. Never raises."""
+def decode(data: object) -> tuple[protocol.Request | None, protocol.ErrorReply | None]:
+    """``(request, None)`` for a valid request, ``(None, error reply)`` otherwise."""
     try:
-        request = protocol.parse_request(data)
+        return protocol.parse_request(data), None
     except protocol.ProtocolError as error:
         request_id, command = protocol.error_address(data)
-        return protocol.make_error(request_id, command, error.code, error.message)
+        return None, protocol.make_error(request_id, command, error.code, error.message)
     except Exception as error:  # a bug in the validator must not reach the kernel
         log.exception("memlens could not read a message")
         request_id, command = protocol.error_address(data)
-        return protocol.make_error(request_id, command, "internal", _describe(error))
+        return None, protocol.make_error(request_id, command, "internal", _describe(error))
+
+
+def answer(request: protocol.Request, options: Options) -> protocol.Reply:
+    """The reply to a decoded request, computed on the calling thread. Never raises."""
     try:
-        body = HANDLERS[request["command"]](request["args"], options)
-        reply = protocol.make_reply(request["id"], request["command"], body)
+        reply = protocol.make_reply(request["id"], request["command"], body_for(request, options))
         protocol.validate_reply(reply)
     except PathError as error:
         return protocol.make_error(request["id"], request["command"], "bad_request", str(error))
@@ -224,7 +86,19 @@ def handle(data: object, options: Options = _FOREGROUND) -> protocol.Reply:
     return reply
 
 
-def _send(comm: Any, data: protocol.Reply | protocol.Event) -> None:
+def handle(data: object, options: Options | None = None) -> protocol.Reply:
+    """The reply to one message's data, computed on the calling thread. Never raises."""
+    request, error = decode(data)
+    if request is None:
+        assert error is not None
+        return error
+    return answer(request, Options(the_shell()) if options is None else options)
+
+
+# -- transport ----------------------------------------------------------------------------
+
+
+def _send(comm: Any, data: protocol.Reply) -> None:
     try:
         comm.send(data=data)
     except Exception:
@@ -239,47 +113,30 @@ def _data_of(msg: Any) -> object:
 
 
 def _on_msg(comm: Any, msg: Any) -> None:
-    data = _data_of(msg)
-    if _is_background(data):
-        _background(comm, data)
+    request, error = decode(_data_of(msg))
+    if request is None:
+        assert error is not None
+        _send(comm, error)
+    elif request["command"] in BACKGROUND_COMMANDS:
+        _answer_in_background(comm, request)
     else:
-        _send(comm, handle(data))
+        _send(comm, answer(request, Options(the_shell())))
 
 
-def _is_background(data: object) -> bool:
-    """A valid request for a background command (a bad one is answered at once)."""
-    if not isinstance(data, dict) or data.get("command") not in BACKGROUND_COMMANDS:
-        return False
-    try:
-        protocol.parse_request(data)
-    except Exception:
-        return False
-    return True
-
-
-def _cell_counter() -> Callable[[], bool] | None:
-    """A test that says whether a cell started since now (None without a recorder)."""
-    active = recorder.current()
-    if active is None:
-        return None
-    started = active.cells_started
-    return lambda: active.cells_started != started
-
-
-def _background(comm: Any, data: object) -> None:
-    """Answer ``data`` from the worker thread, as if from this message's handler."""
+def _answer_in_background(comm: Any, request: protocol.Request) -> None:
+    """Answer ``request`` from the worker thread, as if from this message's handler."""
     context = contextvars.copy_context()
     kernel = getattr(comm, "kernel", None)
     try:
         parent = kernel.get_parent() if kernel is not None else None
     except Exception:
         parent = None
-    options = Options(should_stop=_cell_counter(), pause_every_s=PAUSE_EVERY_S)
+    options = background_options(the_shell())
 
     def job() -> None:
-        _publish(comm, handle(data, options), context, parent)
+        _publish(comm, answer(request, options), context, parent)
 
-    _worker.submit(job)
+    worker.submit(job)
 
 
 def _publish(comm: Any, data: protocol.Reply, context: contextvars.Context, parent: Any) -> None:
@@ -306,36 +163,6 @@ def _publish(comm: Any, data: protocol.Reply, context: contextvars.Context, pare
     _send(comm, data)
 
 
-class _Worker:
-    """One daemon thread running jobs in order (started on first use)."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def submit(self, job: Callable[[], None]) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name="memlens-sizing", daemon=True
-                )
-                self._thread.start()
-        self._jobs.put(job)
-
-    def _run(self) -> None:
-        while True:
-            job = self._jobs.get()
-            try:
-                job()
-            except BaseException:
-                log.exception("memlens: a background job failed")
-            del job
-
-
-_worker = _Worker()
-
-
 def _forget(comm: Any) -> None:
     with _lock:
         _comms.pop(getattr(comm, "comm_id", ""), None)
@@ -356,15 +183,6 @@ def _on_open(comm: Any, msg: Any) -> None:
         log.exception("memlens could not open a comm")
 
 
-def broadcast(event: str, body: dict[str, Any]) -> None:
-    """Send an event to every open memlens comm (from any thread)."""
-    message = protocol.make_event(event, body)
-    with _lock:
-        comms = list(_comms.values())
-    for comm in comms:
-        _send(comm, message)
-
-
 def open_comm_count() -> int:
     """How many memlens comms are open."""
     with _lock:
@@ -379,6 +197,11 @@ def _current_shell() -> Any:
     without it there is no shell to find, and IPython is not imported here)."""
     get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
     return get_ipython() if callable(get_ipython) else None
+
+
+def the_shell() -> Any:
+    """The shell handlers read: the one :func:`register` was given, else the current one."""
+    return _shell if _shell is not None else _current_shell()
 
 
 def _comm_manager(shell: Any) -> Any:

@@ -8,142 +8,31 @@ memlens does not see; the kernel's own namespace and output cache.
 from __future__ import annotations
 
 import ast
-import os
-import re
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import psutil
 import pytest
-from conftest import Booted, make_flavour
-from harness import REPO_ROOT, Kernel
-
-from memlens.wire.protocol import validate_record, validate_reply
-
-MiB = 1 << 20
-
-RECORD_KEYS = [
-    "allocator_free_delta",
-    "cell_id",
-    "duration_s",
-    "execution_count",
-    "native_delta",
-    "output_cache_delta",
-    "peak_method",
-    "precise",
-    "preview",
-    "python_delta",
-    "rss_after",
-    "rss_before",
-    "rss_peak",
-    "sample_interval_s",
-    "seq",
-    "started",
-    "success",
-]
-
-MALLINFO2 = (
-    "(lambda c: (lambda f: (setattr(f, 'restype', type('Mallinfo2', (c.Structure,), "
-    "{'_fields_': [(n, c.c_size_t) for n in 'arena ordblks smblks hblks hblkhd usmblks "
-    "fsmblks uordblks fordblks keepcost'.split()]})), "
-    "(lambda m: (m.uordblks + m.hblkhd, m.fordblks))(f()))[1])"
-    "(c.CDLL(None).mallinfo2))(__import__('ctypes'))"
+from conftest import Booted
+from recording import (
+    MALLINFO2,
+    MALLOC_TRIM,
+    MiB,
+    Recording,
+    outside_rss,
+    peak_above,
+    recording_session,
+    restore,
+    rss_change,
+    swap,
 )
-"""A user expression: glibc's (in use, free) read in the kernel without memlens."""
 
-MALLOC_TRIM = "__import__('ctypes').CDLL(None).malloc_trim(0)"
-
-
-def outside_rss(kernel: Kernel) -> int:
-    """The kernel's RSS as psutil sees it from the test process."""
-    return int(psutil.Process(kernel.pid).memory_info().rss)
-
-
-def swap(module: str, name: str, replacement: str) -> str:
-    """Silent-execute code that replaces ``module.name`` (keeping the original as
-    ``module._saved_<name>``) without leaving a name in the user namespace."""
-    body = (
-        f"import importlib\nm = importlib.import_module({module!r})\n"
-        f"if not hasattr(m, '_saved_{name}'):\n    m._saved_{name} = m.{name}\n"
-        f"m.{name} = {replacement}"
-    )
-    return f"exec({body!r}, {{}})"
-
-
-def restore(module: str, name: str) -> str:
-    body = (
-        f"import importlib\nm = importlib.import_module({module!r})\n"
-        f"m.{name} = m._saved_{name}\ndel m._saved_{name}"
-    )
-    return f"exec({body!r}, {{}})"
-
-
-@dataclass
-class Recording:
-    """A bootstrapped kernel with an open comm, reading its records as a frontend does."""
-
-    kernel: Kernel
-    comm: str
-    seen: int = 0
-
-    def records(self, after: int | None = None) -> dict[str, Any]:
-        reply = self.kernel.request(
-            self.comm, "cells", {"after": self.seen if after is None else after}
-        )
-        assert validate_reply(reply) == reply
-        assert reply["ok"] is True, reply
-        body: dict[str, Any] = reply["body"]
-        return body
-
-    def run(
-        self, code: str, *, cell_id: str | None = None, status: str = "ok"
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Run a cell; return its one new record and its iopub messages."""
-        reply, iopub = self.kernel.execute(code, cell_id=cell_id)
-        assert reply["status"] == status, reply
-        body = self.records()
-        assert len(body["records"]) == 1, body
-        self.seen = body["last_seq"]
-        record: dict[str, Any] = body["records"][0]
-        assert validate_record(record) == record
-        assert sorted(record) == RECORD_KEYS
-        return record, iopub
-
-    def silent(self, code: str) -> None:
-        reply, _ = self.kernel.execute(code, silent=True, store_history=False)
-        assert reply["status"] == "ok", reply
-
-
-def start_recording(flavour_name: str, workdir: Path) -> Recording:
-    kernel = Kernel.start(make_flavour(flavour_name, workdir), workdir)
-    reply, _ = kernel.bootstrap()
-    assert reply["status"] == "ok", reply
-    comm, _ = kernel.open_comm()
-    return Recording(kernel, comm)
+from memlens.wire.protocol import validate_reply
 
 
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recording]:
-    """A fresh kernel for the accuracy tests (memlens installed)."""
-    session = start_recording("installed", tmp_path_factory.mktemp("recording"))
-    try:
-        yield session
-    finally:
-        session.kernel.stop()
-
-
-def rss_change(record: dict[str, Any]) -> int:
-    return int(record["rss_after"] - record["rss_before"])
-
-
-def peak_above(record: dict[str, Any]) -> int:
-    return int(record["rss_peak"] - record["rss_before"])
+    """A fresh kernel for this module's tests (memlens installed)."""
+    yield from recording_session(tmp_path_factory)
 
 
 # -- every kernel flavour -----------------------------------------------------------------
@@ -267,21 +156,21 @@ def test_cells_that_raise_get_a_record(recording: Recording) -> None:
 
 
 def test_a_failing_probe_never_reaches_the_cell(recording: Recording) -> None:
-    recording.silent(swap("memlens.measure.probes", "heap_counters", "lambda: 1 / 0"))
-    recording.silent(swap("memlens.measure.probes", "pymalloc_stats", "lambda: 1 / 0"))
+    recording.silent(swap("memlens.probes.allocators", "heap_counters", "lambda: 1 / 0"))
+    recording.silent(swap("memlens.probes.allocators", "pymalloc_stats", "lambda: 1 / 0"))
     try:
         record, iopub = recording.run("x = 2")
     finally:
-        recording.silent(restore("memlens.measure.probes", "heap_counters"))
-        recording.silent(restore("memlens.measure.probes", "pymalloc_stats"))
+        recording.silent(restore("memlens.probes.allocators", "heap_counters"))
+        recording.silent(restore("memlens.probes.allocators", "pymalloc_stats"))
     assert {m["msg_type"] for m in iopub} <= {"status", "execute_input"}, iopub
     assert record["rss_before"] is not None
     assert record["python_delta"] is None and record["native_delta"] is None
-    recording.silent(swap("memlens.measure.probes", "read_and_reset_hwm", "lambda: 1 / 0"))
+    recording.silent(swap("memlens.probes.process", "read_and_reset_hwm", "lambda: 1 / 0"))
     try:
         record, iopub = recording.run("x = 3")
     finally:
-        recording.silent(restore("memlens.measure.probes", "read_and_reset_hwm"))
+        recording.silent(restore("memlens.probes.process", "read_and_reset_hwm"))
     assert {m["msg_type"] for m in iopub} <= {"status", "execute_input"}, iopub
     assert record["rss_before"] is None and record["peak_method"] == "none"
     assert "Traceback" not in recording.kernel.stderr()
@@ -347,131 +236,3 @@ def test_precise_mode_leaves_a_users_tracing_on(recording: Recording) -> None:
         kernel.request(recording.comm, "configure", {"precise": False})
         recording.silent("__import__('tracemalloc').stop()")
     recording.run("del t")
-
-
-def test_recording_changes_nothing_a_user_can_see(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The same cells in a recording kernel and in a kernel without memlens leave the
-    same namespace, history, output cache and execution count."""
-    cells = [
-        "x = 1",
-        "x + 41",
-        "print('hello')",
-        "raise ValueError('boom')",
-        "[x, 2]",
-        "x = (",
-        "_ + [3]",
-        "",
-        "y = x",
-    ]
-    states = []
-    for name in ("recording", "bare"):
-        workdir = tmp_path_factory.mktemp(f"state-{name}")
-        kernel = Kernel.start(make_flavour("installed", workdir), workdir)
-        try:
-            if name == "recording":
-                kernel.bootstrap()
-            counts = []
-            for cell in cells:
-                reply, _ = kernel.execute(cell)
-                counts.append(reply["execution_count"])
-            state = kernel.state()
-            del state["_dh"]  # the working directory: each kernel has its own
-            states.append((counts, state))
-            if name == "recording":
-                body = kernel.evaluate(
-                    {
-                        "n": "len(__import__('memlens.cells.recorder', fromlist=['x'])"
-                        ".current().records())"
-                    }
-                )
-                assert body["n"] == str(len(cells) - 1), "every non-empty cell is recorded"
-        finally:
-            kernel.stop()
-    assert states[0] == states[1]
-
-
-# -- %load_ext memlens --------------------------------------------------------------------
-
-READOUT = re.compile(
-    r"^\[memlens\] RSS \+(\d+\.\d) MiB \u00b7 peak \+(\d+\.\d) MiB \u00b7 \d+(\.\d+)? (ms|s)\n$"
-)
-
-
-def test_load_ext_prints_a_readout_after_each_cell(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> None:
-    workdir = tmp_path_factory.mktemp("load-ext")
-    kernel = Kernel.start(make_flavour("installed", workdir), workdir)
-    try:
-        reply, iopub = kernel.execute("%load_ext memlens")
-        assert reply["status"] == "ok", reply
-        assert kernel.stream_text(iopub) == "", "no readout for the cell that loaded it"
-        reply, iopub = kernel.execute("a = bytearray(50 * 2**20)")
-        found = READOUT.match(kernel.stream_text(iopub))
-        assert found, kernel.stream_text(iopub)
-        assert 49 <= float(found.group(1)) <= 52 and float(found.group(2)) >= 49
-        reply, iopub = kernel.execute("print('hi')")
-        assert kernel.stream_text(iopub).startswith("hi\n[memlens] RSS ")
-        values = kernel.evaluate(
-            {
-                "keys": "sorted(__import__('memlens').cell_records()[-1])",
-                "counts": "[r['execution_count'] for r in __import__('memlens').cell_records()]",
-            }
-        )
-        assert ast.literal_eval(values["keys"]) == RECORD_KEYS
-        assert ast.literal_eval(values["counts"]) == [2, 3]
-        reply, iopub = kernel.execute("%unload_ext memlens")
-        reply, iopub = kernel.execute("b = 1")
-        assert kernel.stream_text(iopub) == ""
-        assert "Traceback" not in kernel.stderr()
-    finally:
-        kernel.stop()
-
-
-def test_cells_and_configure_are_answered_on_a_subshell_while_a_cell_runs(
-    recording: Recording,
-) -> None:
-    """The recorder holds its lock only briefly: a frontend's requests on a subshell
-    thread get answers while the user's cell runs, and the cell's record follows."""
-    kernel = recording.kernel
-    comm, _ = kernel.open_comm()  # fresh: see test_kernel_comm's subshell test
-    subshell = kernel.create_subshell()
-    cell = kernel.send_execute("import time\nfor _ in range(20):\n    time.sleep(0.05)")
-    started = time.monotonic()
-    seen = []
-    for _ in range(5):
-        reply = kernel.request(comm, "cells", {"after": recording.seen}, subshell_id=subshell)
-        assert validate_reply(reply) == reply
-        seen.append(len(reply["body"]["records"]))
-        time.sleep(0.05)
-    configured = kernel.request(comm, "configure", {"precise": False}, subshell_id=subshell)
-    answered = time.monotonic() - started
-    assert configured["body"] == {"precise": False}
-    assert kernel.shell_reply(cell)["content"]["status"] == "ok"
-    finished = time.monotonic() - started
-    assert answered < finished - 0.3, (answered, finished)
-    assert seen == [0] * 5, "the running cell has no record yet"
-    body = recording.records()
-    assert [r["preview"] for r in body["records"]] == ["import time"]
-    recording.seen = body["last_seq"]
-    kernel.close_comm(comm)
-
-
-def test_importing_memlens_is_light(tmp_path: Path) -> None:
-    code = (
-        "import sys, memlens\n"
-        "heavy = {'memlens.cells.recorder', 'memlens.measure.probes', 'ctypes', 'tracemalloc',"
-        " 'IPython'}\n"
-        "print(sorted(heavy & set(sys.modules)))\n"
-        "print(memlens.cell_records())"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == "[]"

@@ -100,10 +100,10 @@ names = set(globals()) | {"names"}
 for _ in range(2):
     exec(compile(CODE, "<cell>", "exec"))
 assert set(globals()) == names, sorted(set(globals()) ^ names)
-import memlens, memlens.wire.protocol, memlens.wire.comm
+import memlens, memlens.wire.protocol, memlens.wire.comm, memlens.wire.handlers
 assert memlens.__memlens_injected__ is True and memlens.wire.comm.__memlens_injected__ is True
 assert memlens.__path__ == []
-assert memlens.wire.comm._source() == "injected"
+assert memlens.wire.handlers.source() == "injected"
 finders = [f for f in sys.meta_path if getattr(f, "is_memlens_source_finder", False)]
 assert finders == [sys.meta_path[0]], sys.meta_path
 try:

@@ -20,7 +20,9 @@ from memlens.cells import recorder
 from memlens.cells.output_cache import OutputCache
 from memlens.cells.recorder import CellRecorder, preview
 from memlens.magics import format_readout, format_size
-from memlens.measure import probes
+from memlens.probes import allocators, process
+from memlens.probes.sampler import SAMPLE_INTERVAL_S
+from memlens.wire.bodies import snapshot_body
 from memlens.wire.protocol import CellRecord, validate_record
 
 MiB = 1 << 20
@@ -98,8 +100,8 @@ def test_exact_peak_and_the_lifetime_peak(shell: FakeShell) -> None:
     shell.run("quiet")
     quiet = one(rec)
     assert quiet["rss_peak"] - quiet["rss_before"] < 5 * MiB, "VmHWM was reset"
-    assert probes.rss_peak() >= record["rss_peak"], "the process's peak is kept"
-    assert probes.snapshot()["rss_peak"] >= record["rss_peak"]
+    assert process.rss_peak() >= record["rss_peak"], "the process's peak is kept"
+    assert snapshot_body(process.memory_now())["rss_peak"] >= record["rss_peak"]
 
 
 def test_sampled_peak_where_there_is_no_exact_one(shell: FakeShell) -> None:
@@ -113,7 +115,7 @@ def test_sampled_peak_where_there_is_no_exact_one(shell: FakeShell) -> None:
 
     shell.run("spike", spike)
     record = one(rec)
-    assert record["peak_method"] == "sampled" and record["sample_interval_s"] == 0.01
+    assert record["peak_method"] == "sampled" and record["sample_interval_s"] == SAMPLE_INTERVAL_S
     assert record["rss_peak"] - record["rss_before"] >= 110 * MiB, record
     shell.run("quiet", lambda: time.sleep(0.05))
     quiet = one(rec)
@@ -161,12 +163,12 @@ def test_broken_probes_leave_nulls_and_never_raise(
 
     rec = CellRecorder(shell)
     rec.register()
-    monkeypatch.setattr(probes, "heap_counters", broken)
+    monkeypatch.setattr(allocators, "heap_counters", broken)
     shell.run("x = 1")
     record = one(rec)
     assert record["rss_before"] is not None and record["python_delta"] is None
-    monkeypatch.setattr(probes, "read_and_reset_hwm", broken)
-    monkeypatch.setattr(probes, "rss_and_hwm", broken)
+    monkeypatch.setattr(process, "read_and_reset_hwm", broken)
+    monkeypatch.setattr(process, "rss_and_hwm", broken)
     shell.run("raise", success=False)
     record = one(rec)
     assert record["success"] is False and record["rss_before"] is None
@@ -234,10 +236,9 @@ def test_install_is_idempotent_and_replaces_stale_hooks(shell: FakeShell) -> Non
         shell.run("x = 1")
         assert len(first.records()) == 1 and stale.records() == []
     finally:
-        active = recorder.current()
-        if active is not None:
-            active.unregister()
-        recorder._recorder = None
+        recorder.uninstall()
+    assert recorder.current() is None
+    assert all(shell.events.callbacks[name] == [] for name in ("pre_run_cell", "post_run_cell"))
 
 
 def test_set_precise_without_cells(shell: FakeShell) -> None:

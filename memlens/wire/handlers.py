@@ -1,0 +1,150 @@
+"""What each command answers: a request's args in, a reply body out.
+
+Plain functions over the kernel side (probes, the cell recorder, the variables walker);
+they know nothing of comms, threads or message envelopes. :mod:`memlens.wire.comm`
+decodes a request, calls :func:`body_for` and encodes the reply.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+import sys
+from typing import Any, Callable
+
+from .._version import __version__
+from ..bootstrap import INJECTED_FLAG, PACKAGE
+from ..cells import recorder
+from ..probes.capabilities import capabilities
+from ..probes.process import memory_now
+from ..variables import expand_body, variables_body
+from . import protocol
+from .bodies import probe_list, snapshot_body
+
+
+class Options:
+    """How a handler may run: the shell it reads, whether to stop early, how to share the GIL."""
+
+    __slots__ = ("pause_every_s", "shell", "should_stop")
+
+    def __init__(
+        self,
+        shell: Any,
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        pause_every_s: float | None = None,
+    ) -> None:
+        self.shell = shell
+        """The user's IPython shell; None outside IPython."""
+        self.should_stop = should_stop
+        """Called now and then by a walk; True makes it stop with partial rows."""
+        self.pause_every_s = pause_every_s
+        """A walk sleeps briefly after each stretch of this many seconds (None: never)."""
+
+
+def _version_of(module_name: str, distribution: str) -> str:
+    """The version of an already imported module (or installed distribution); "" if unknown."""
+    version = getattr(sys.modules.get(module_name), "__version__", None)
+    if isinstance(version, str):
+        return version
+    try:
+        from importlib.metadata import version as distribution_version
+
+        return distribution_version(distribution)
+    except Exception:
+        return ""
+
+
+@functools.lru_cache(maxsize=1)
+def _platform() -> str:
+    return platform.platform()
+
+
+def source() -> protocol.Source:
+    """Whether this memlens was imported as installed or injected by the frontend."""
+    package = sys.modules.get(PACKAGE)
+    return "injected" if getattr(package, INJECTED_FLAG, False) else "installed"
+
+
+def hello(args: dict[str, Any], options: Options) -> protocol.KernelInfo:
+    return {
+        "protocol_version": protocol.PROTOCOL_VERSION,
+        "memlens_version": __version__,
+        "source": source(),
+        "pid": os.getpid(),
+        "python_version": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": _platform(),
+        "system": platform.system(),
+        "ipykernel_version": _version_of("ipykernel", "ipykernel"),
+        "ipython_version": _version_of("IPython", "ipython"),
+        "probes": probe_list(capabilities()),
+        "memory": snapshot_body(memory_now()),
+    }
+
+
+def snapshot(args: dict[str, Any], options: Options) -> protocol.MemorySnapshot:
+    return snapshot_body(memory_now())
+
+
+def cells(args: dict[str, Any], options: Options) -> protocol.CellsBody:
+    active = recorder.current()
+    return recorder.empty_cells_body() if active is None else active.cells(int(args["after"]))
+
+
+def configure(args: dict[str, Any], options: Options) -> protocol.ConfigureBody:
+    active = recorder.current()
+    if active is None:
+        return {"precise": False}
+    return {"precise": active.set_precise(args["precise"])}
+
+
+def _cap_bytes(args: dict[str, Any]) -> int | None:
+    """The request's cap on the walker's memory; None (absent or null): the default."""
+    cap = args.get("cap_bytes")
+    return None if cap is None else int(cap)
+
+
+def variables(args: dict[str, Any], options: Options) -> protocol.VariablesBody:
+    return variables_body(
+        options.shell,
+        budget_ms=float(args["budget_ms"]),
+        complete=list(args["complete"]),
+        should_stop=options.should_stop,
+        pause_every_s=options.pause_every_s,
+        cap_bytes=_cap_bytes(args),
+    )
+
+
+def expand(args: dict[str, Any], options: Options) -> protocol.ExpandBody:
+    return expand_body(
+        options.shell,
+        path=args["path"],
+        offset=int(args["offset"]),
+        limit=int(args["limit"]),
+        budget_ms=float(args["budget_ms"]),
+        should_stop=options.should_stop,
+        pause_every_s=options.pause_every_s,
+        cap_bytes=_cap_bytes(args),
+    )
+
+
+Handler = Callable[[dict[str, Any], Options], protocol.ReplyBody]
+
+HANDLERS: dict[protocol.Command, Handler] = {
+    "hello": hello,
+    "snapshot": snapshot,
+    "cells": cells,
+    "configure": configure,
+    "variables": variables,
+    "expand": expand,
+}
+
+BACKGROUND_COMMANDS = frozenset(("variables", "expand"))
+"""Commands that walk the object graph, answered from the background worker."""
+
+
+def body_for(request: protocol.Request, options: Options) -> protocol.ReplyBody:
+    """The reply body of a decoded request; raises what its handler raises."""
+    return HANDLERS[request["command"]](request["args"], options)
