@@ -42,9 +42,10 @@ from typing import Any, Callable
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests" / "unit"))
 
-from memlens.measure import probes  # noqa: E402
-from memlens.sizing import walk as sizing  # noqa: E402
+from memlens import sizing  # noqa: E402
+from memlens.probes import process as probes  # noqa: E402
 
 PEERS_DIR = Path(tempfile.gettempdir()) / "memlens-bench-peers"
 PEERS = {"pympler": "Pympler", "objsize": "objsize", "guppy": "guppy3"}
@@ -201,9 +202,9 @@ def walker_memory() -> list[dict[str, Any]]:
 
 
 def cases() -> dict[str, Callable[[], Any]]:
-    import test_sizing
+    import sizing_truth
 
-    chosen = dict(test_sizing.CASES)
+    chosen = dict(sizing_truth.CASES)
     try:
         import numpy as np
         import pandas as pd
@@ -228,7 +229,7 @@ def cases() -> dict[str, Callable[[], Any]]:
 
 
 def hostile() -> dict[str, Callable[[], Any]]:
-    import test_sizing as t
+    import sizing_truth as t
 
     return {
         "__sizeof__ raises": lambda: [t.SizeofRaises()],
@@ -255,11 +256,11 @@ def tools(peers: dict[str, Any]) -> dict[str, Callable[[Any], int]]:
 def correctness(peers: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     measured = []
     sizers = tools(peers)
-    import test_sizing
+    import sizing_truth
 
     for name, factory in cases().items():
         # tracemalloc's count, plus pyarrow's pool (pandas' string columns live there)
-        obj, truth = test_sizing.built(factory)
+        obj, truth = sizing_truth.built(factory)
         row: dict[str, Any] = {"case": name, "truth": truth}
         for tool, size in sizers.items():
             try:

@@ -74,12 +74,19 @@ def split(
     return variables, hidden
 
 
+def output_history(shell: Any) -> dict[Any, Any] | None:
+    """IPython's ``Out`` dict (``shell.history_manager.output_hist``, the same dict as
+    ``Out`` and ``_oh``); None outside IPython."""
+    history = getattr(shell, "history_manager", None)
+    out = getattr(history, "output_hist", None)
+    return out if isinstance(out, dict) else None
+
+
 def output_cache(shell: Any, user_ns: dict[str, Any]) -> list[object] | None:
     """What IPython's output cache keeps alive: ``Out`` (the dict itself first), then
     ``_``, ``__``, ``___`` and each ``_N``; None outside IPython."""
-    history = getattr(shell, "history_manager", None)
-    out = getattr(history, "output_hist", None)
-    if not isinstance(out, dict):
+    out = output_history(shell)
+    if out is None:
         out = user_ns.get("Out")
         if not isinstance(out, dict):
             return None

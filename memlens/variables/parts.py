@@ -6,8 +6,8 @@ container or an instance (:func:`children`), the object a path of steps leads to
 of the builtin types are called on user objects (``list.__len__``, ``dict.keys``,
 ``object.__getattribute__`` where no descriptor can run, member descriptors of
 ``__slots__``), so a hostile ``__getattr__``, ``__getattribute__``, ``__len__``,
-``__iter__``, ``__repr__`` or ``__class__`` is never called. numpy and pandas are used
-only when the user has imported them.
+``__iter__``, ``__repr__`` or ``__class__`` is never called. numpy arrays and pandas
+frames are read through :mod:`memlens.libraries`, under its safety rule.
 
 Children, by the kind of object:
 
@@ -30,17 +30,18 @@ Modules, classes, functions and the like are not expanded.
 
 from __future__ import annotations
 
+import collections
 import gc
 import itertools
-import sys
 import types
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
-from ..sizing import walk as sizing
+from .. import libraries, sizing
+from ..libraries.lookup import TYPE_DICT, TYPE_MRO, defining_class, library_module
 
-_TYPE_DICT = type.__dict__["__dict__"].__get__
-_TYPE_MRO = type.__dict__["__mro__"].__get__
+_TYPE_NAME = type.__dict__["__name__"].__get__
 _TYPE_MODULE = type.__dict__["__module__"].__get__
 _TYPE_QUALNAME = type.__dict__["__qualname__"].__get__
 _OBJECT_GETATTRIBUTE = object.__getattribute__
@@ -92,38 +93,25 @@ def _type_name(kind: type) -> str:
     except Exception:
         return "?"
     if not isinstance(module, str) or not isinstance(qualname, str):
-        return str(getattr(kind, "__name__", "?"))
+        return str(_TYPE_NAME(kind))
     if module == "builtins":
         return qualname
     top = module.split(".", 1)[0]
-    package = sys.modules.get(top)
-    if top != module and isinstance(package, types.ModuleType):
-        exported = _module_dict(package).get(qualname.split(".", 1)[0])
-        if exported is kind:
-            return f"{top}.{qualname}"
+    if top != module and library_module(top).get(qualname.split(".", 1)[0]) is kind:
+        return f"{top}.{qualname}"
     return f"{module}.{qualname}"
 
 
-def _module_dict(module: types.ModuleType) -> dict[str, Any]:
-    try:
-        namespace = sizing._MODULE_DICT(module)
-    except Exception:
-        return {}
-    return namespace if isinstance(namespace, dict) else {}
+def _frames(obj: object) -> libraries.PandasFrames | None:
+    """pandas' readers if ``obj`` is a DataFrame, else None."""
+    pandas = libraries.pandas_frames()
+    return pandas if pandas is not None and pandas.is_frame(obj) else None
 
 
-def _library_class(module: str, name: str) -> type | None:
-    """A class of an imported library (``_library_class("pandas", "DataFrame")``)."""
-    package = sys.modules.get(module)
-    if not isinstance(package, types.ModuleType):
-        return None
-    found = _module_dict(package).get(name)
-    return found if isinstance(found, type) else None
-
-
-def _is(obj: object, module: str, name: str) -> bool:
-    klass = _library_class(module, name)
-    return klass is not None and issubclass(type(obj), klass)
+def _arrays(obj: object) -> libraries.NumpyArrays | None:
+    """numpy's readers if ``obj`` is a numpy array, else None."""
+    numpy = libraries.numpy_arrays()
+    return numpy if numpy is not None and numpy.is_array(obj) else None
 
 
 _SIZED = (list, tuple, dict, set, frozenset, str, bytes, bytearray)
@@ -136,21 +124,14 @@ def builtin_len(obj: object) -> int | None:
     for base in _SIZED:
         if isinstance(obj, base):
             return int(base.__len__(obj))
-    deque: Any = _deque_type()
-    if deque is not None and isinstance(obj, deque):
-        return int(deque.__len__(obj))
+    if isinstance(obj, collections.deque):
+        return int(collections.deque.__len__(obj))
     if isinstance(obj, range):
         try:
             return len(obj)
         except OverflowError:
             return None
     return None
-
-
-def _deque_type() -> type | None:
-    collections = sys.modules.get("collections")
-    deque = getattr(collections, "deque", None)
-    return deque if isinstance(deque, type) else None
 
 
 def _slice(sequence: Any, start: int, stop: int | None) -> list[object]:
@@ -161,9 +142,8 @@ def _slice(sequence: Any, start: int, stop: int | None) -> list[object]:
 
 def _iterate(container: Any) -> Iterator[object]:
     """Iterate a deque, set or frozenset with the builtin's own ``__iter__``."""
-    deque: Any = _deque_type()
-    if deque is not None and isinstance(container, deque):
-        return iter(deque.__iter__(container))
+    if isinstance(container, collections.deque):
+        return iter(collections.deque.__iter__(container))
     base: Any = set if isinstance(container, set) else frozenset
     return iter(base.__iter__(container))
 
@@ -172,30 +152,13 @@ def shape(obj: object) -> str | None:
     """``(1000, 3)`` for numpy arrays and pandas frames and series, ``len N`` for sized
     builtin containers and strings, else None."""
     try:
-        if _is(obj, "numpy", "ndarray"):
-            return str(tuple(_TYPE_DICT(_library_class("numpy", "ndarray"))["shape"].__get__(obj)))
-        if _is(obj, "pandas", "DataFrame") or _is(obj, "pandas", "Series"):
-            return str(tuple(obj.shape))  # type: ignore[attr-defined]
+        described = libraries.shape_of(obj)
     except Exception:
         return None
+    if described is not None:
+        return described
     length = builtin_len(obj)
     return None if length is None else f"len {length}"
-
-
-def getsizeof(obj: object) -> tuple[int | None, str | None]:
-    """``(sys.getsizeof(obj), flag)``: None and a flag when ``__sizeof__`` misbehaves."""
-    try:
-        size = sys.getsizeof(obj)
-    except ValueError as error:
-        negative = ">= 0" in str(error)
-        return None, sizing.SIZEOF_NEGATIVE if negative else sizing.SIZEOF_RAISED
-    except OverflowError:
-        return None, sizing.SIZEOF_ABSURD
-    except Exception:
-        return None, sizing.SIZEOF_RAISED
-    if size > sizing._ABSURD:
-        return None, sizing.SIZEOF_ABSURD
-    return size, None
 
 
 GETATTR_HOSTILE = "getattr_hostile"
@@ -209,32 +172,20 @@ def attribute_flags(obj: object) -> list[str]:
     """``[GETATTR_HOSTILE]`` for proxies and classes with their own attribute lookup
     (outside a few well-known libraries), else ``[]``."""
     kind = type(obj)
-    if kind in (getattr(sys.modules.get("weakref"), "ProxyType", None),) or (
-        kind is getattr(sys.modules.get("weakref"), "CallableProxyType", None)
-    ):
+    if kind is weakref.ProxyType or kind is weakref.CallableProxyType:
         return [GETATTR_HOSTILE]
     for name in ("__getattribute__", "__getattr__"):
-        owner = _defining(kind, name)
+        owner = defining_class(kind, name)
         if owner is None:
             continue
-        lookup = _TYPE_DICT(owner).get(name)
+        lookup = TYPE_DICT(owner).get(name)
         if type(lookup) is not types.FunctionType:
             continue  # a builtin type's own slot: not customized
-        module = _TYPE_DICT(owner).get("__module__", "")
+        module = TYPE_DICT(owner).get("__module__", "")
         if isinstance(module, str) and module.split(".", 1)[0] in _TRUSTED_GETATTR:
             continue
         return [GETATTR_HOSTILE]
     return []
-
-
-def _defining(kind: type, name: str) -> type | None:
-    try:
-        for klass in _TYPE_MRO(kind):
-            if name in _TYPE_DICT(klass):
-                return klass  # type: ignore[no-any-return]
-    except Exception:
-        return None
-    return None
 
 
 def label(value: object, fallback: str) -> str:
@@ -273,13 +224,6 @@ def _safe_repr(value: object, depth: int) -> str | None:
 # -- children ------------------------------------------------------------------------------
 
 
-def _not_data(obj: object) -> bool:
-    kind = type(obj)
-    if issubclass(kind, sizing._SKIPPED_TYPES):
-        return True
-    return kind is types.FunctionType and not sizing._FUNC_CLOSURE(obj)
-
-
 def expandable(obj: object) -> bool:
     """Whether :func:`children` has anything to list."""
     try:
@@ -290,15 +234,17 @@ def expandable(obj: object) -> bool:
 
 def count(obj: object) -> int:
     """How many children :func:`children` lists."""
-    if _not_data(obj):
+    if sizing.is_not_data(obj):
         return 0
     length = builtin_len(obj)
     if length is not None:
         return 0 if isinstance(obj, (str, bytes, bytearray, range)) else length
-    if _is(obj, "pandas", "DataFrame"):
-        return len(obj.columns)  # type: ignore[attr-defined]
-    if _is(obj, "numpy", "ndarray"):
-        return _array_count(obj)
+    pandas = _frames(obj)
+    if pandas is not None:
+        return pandas.column_count(obj)
+    numpy = _arrays(obj)
+    if numpy is not None:
+        return _array_count(numpy, obj)
     return len(_attributes(obj))
 
 
@@ -306,15 +252,14 @@ def children(obj: object, offset: int = 0, limit: int | None = None) -> list[Chi
     """The children ``offset`` to ``offset + limit`` of ``obj`` (see the module's
     docstring); an empty list for objects that have none."""
     stop = None if limit is None else offset + limit
-    if _not_data(obj):
+    if sizing.is_not_data(obj):
         return []
     if isinstance(obj, (str, bytes, bytearray, range)):
         return []
     if isinstance(obj, (list, tuple)):
         items = _slice(obj, offset, stop)
         return [_item(offset + i, item) for i, item in enumerate(items)]
-    deque = _deque_type()
-    if deque is not None and isinstance(obj, deque):
+    if isinstance(obj, collections.deque):
         items = list(itertools.islice(_iterate(obj), offset, stop))
         return [_item(offset + i, item) for i, item in enumerate(items)]
     if isinstance(obj, dict):
@@ -333,10 +278,12 @@ def children(obj: object, offset: int = 0, limit: int | None = None) -> list[Chi
             )
             for i, member in enumerate(members)
         ]
-    if _is(obj, "pandas", "DataFrame"):
-        return _columns(obj, offset, stop)
-    if _is(obj, "numpy", "ndarray"):
-        return _array_children(obj, offset, stop)
+    pandas = _frames(obj)
+    if pandas is not None:
+        return _columns(pandas, obj, offset, stop)
+    numpy = _arrays(obj)
+    if numpy is not None:
+        return _array_children(numpy, obj, offset, stop)
     return _attributes(obj)[offset:stop]
 
 
@@ -354,34 +301,32 @@ def siblings(obj: object, page: list[Child]) -> list[object]:
         rest: list[object] = list(dict.keys(obj))
         rest += [value for n, value in enumerate(dict.values(obj)) if n not in chosen]
         return rest
-    if _is(obj, "pandas", "DataFrame"):
-        return _frame_siblings(obj, page)
+    pandas = _frames(obj)
+    if pandas is not None:
+        return _frame_siblings(pandas, obj, page)
     placed = {id(child.obj) for child in page}
     everything = children(obj)
     return [child.obj for child in everything if id(child.obj) not in placed]
 
 
-def _frame_siblings(frame: Any, page: list[Child]) -> list[object]:
+def _frame_siblings(
+    pandas: libraries.PandasFrames, frame: object, page: list[Child]
+) -> list[object]:
     """A DataFrame's index, column labels and the data of its columns not in ``page``:
     an object column's items (not the array, a view of a block holding the page's
     columns too), an extension array whole; numeric columns hold no Python objects."""
     chosen = {child.step["index"] for child in page}
-    found: list[object] = [frame.index, frame.columns]
-    ndarray = _library_class("numpy", "ndarray")
-    for n in range(len(frame.columns)):
+    found = pandas.labels(frame)
+    for n in range(pandas.column_count(frame)):
         if n in chosen:
             continue
-        values: Any = column_values(frame, n)
-        if ndarray is None or not isinstance(values, ndarray):
+        values = pandas.column_values(frame, n)
+        numpy = _arrays(values)
+        if numpy is None:
             found.append(values)
         else:
-            found += _object_items(values)
+            found += numpy.object_items(values)
     return found
-
-
-def _object_items(array: Any) -> list[object]:
-    """The items of a one-dimensional object array; none for other arrays."""
-    return list(array) if array.dtype.kind == "O" and array.ndim == 1 else []
 
 
 def _item(index: int, item: object) -> Child:
@@ -396,51 +341,42 @@ def _key(index: int) -> dict[str, Any]:
     return {"kind": "key", "index": index}
 
 
-def _columns(frame: Any, offset: int, stop: int | None) -> list[Child]:
-    names = list(frame.columns)[offset:stop]
+def _columns(
+    pandas: libraries.PandasFrames, frame: object, offset: int, stop: int | None
+) -> list[Child]:
+    names = pandas.column_names(frame)[offset:stop]
     return [
         Child(
             label(name, f"<column {offset + n}: {type_name(name)}>"),
             {"kind": "column", "index": offset + n},
-            column_values(frame, offset + n),
+            pandas.column_values(frame, offset + n),
         )
         for n, name in enumerate(names)
     ]
 
 
-def column_values(frame: Any, index: int) -> object:
-    """The values of a DataFrame's column: an ndarray or a pandas extension array."""
-    return frame.iloc[:, index]._values
-
-
-def _array_children(array: object, offset: int = 0, stop: int | None = None) -> list[Child]:
+def _array_children(
+    numpy: libraries.NumpyArrays, array: object, offset: int = 0, stop: int | None = None
+) -> list[Child]:
     """``.base`` (for a view), then the items along the first axis (object arrays)."""
-    ndarray = _library_class("numpy", "ndarray")
-    if ndarray is None:
-        return []
-    getters = _TYPE_DICT(ndarray)
+    layout = numpy.layout(array)
     found: list[Child] = []
-    base = getters["base"].__get__(array)
-    if base is not None:
-        found.append(Child(".base", {"kind": "attr", "value": "base"}, base))
-    if getters["dtype"].__get__(array).kind == "O" and getters["ndim"].__get__(array) > 0:
-        length = getters["shape"].__get__(array)[0]
+    if layout.base is not None:
+        found.append(Child(".base", {"kind": "attr", "value": "base"}, layout.base))
+    if layout.holds_objects and numpy.ndim(array) > 0:
+        length = numpy.shape(array)[0]
         first = max(0, offset - len(found))
         last = length if stop is None else max(first, min(length, stop - len(found)))
-        getitem = getters["__getitem__"]
-        items = [_item(i, getitem(array, i)) for i in range(first, last)]
+        items = [_item(i, numpy.first_axis_item(array, i)) for i in range(first, last)]
         return (found[offset:stop] if offset < len(found) else []) + items
     return found[offset:stop]
 
 
-def _array_count(array: object) -> int:
-    ndarray = _library_class("numpy", "ndarray")
-    if ndarray is None:
-        return 0
-    getters = _TYPE_DICT(ndarray)
-    total = 0 if getters["base"].__get__(array) is None else 1
-    if getters["dtype"].__get__(array).kind == "O" and getters["ndim"].__get__(array) > 0:
-        total += getters["shape"].__get__(array)[0]
+def _array_count(numpy: libraries.NumpyArrays, array: object) -> int:
+    layout = numpy.layout(array)
+    total = 0 if layout.base is None else 1
+    if layout.holds_objects and numpy.ndim(array) > 0:
+        total += numpy.shape(array)[0]
     return total
 
 
@@ -450,7 +386,9 @@ def _array_count(array: object) -> int:
 def _attributes(obj: object) -> list[Child]:
     """Named instance attributes, then the other referents by position (see the module)."""
     kind = type(obj)
-    referents = [item for item in gc.get_referents(obj) if item is not kind and not _not_data(item)]
+    referents = [
+        item for item in gc.get_referents(obj) if item is not kind and not sizing.is_not_data(item)
+    ]
     named: list[Child] = []
     claimed: set[int] = set()
     for name, value in _named_attributes(obj, kind):
@@ -482,8 +420,8 @@ def _named_attributes(obj: object, kind: type) -> Iterator[tuple[str, object]]:
 
 
 def _slot_values(obj: object, kind: type) -> Iterator[tuple[str, object]]:
-    for klass in _TYPE_MRO(kind):
-        slots = _TYPE_DICT(klass).get("__slots__", ())
+    for klass in TYPE_MRO(kind):
+        slots = TYPE_DICT(klass).get("__slots__", ())
         if isinstance(slots, str):
             slots = (slots,)
         if not isinstance(slots, (tuple, list)):
@@ -491,7 +429,7 @@ def _slot_values(obj: object, kind: type) -> Iterator[tuple[str, object]]:
         for name in slots:
             if not isinstance(name, str):
                 continue
-            descriptor = _TYPE_DICT(klass).get(_mangle(klass, name))
+            descriptor = TYPE_DICT(klass).get(_mangle(klass, name))
             if type(descriptor) is not types.MemberDescriptorType:
                 continue
             try:
@@ -502,7 +440,7 @@ def _slot_values(obj: object, kind: type) -> Iterator[tuple[str, object]]:
 
 def _mangle(klass: type, name: str) -> str:
     if name.startswith("__") and not name.endswith("__"):
-        return "_" + str(_TYPE_DICT(klass).get("__name__", klass.__name__)).lstrip("_") + name
+        return "_" + str(TYPE_DICT(klass).get("__name__", klass.__name__)).lstrip("_") + name
     return name
 
 
@@ -516,10 +454,10 @@ def _candidate_names(kind: type) -> list[str]:
     if found is not None:
         return found
     names: dict[str, None] = {}
-    for klass in _TYPE_MRO(kind):
+    for klass in TYPE_MRO(kind):
         if klass is object:
             continue
-        namespace = _TYPE_DICT(klass)
+        namespace = TYPE_DICT(klass)
         fields = namespace.get("__dataclass_fields__")
         if isinstance(fields, dict):
             names.update(dict.fromkeys(name for name in fields if isinstance(name, str)))
@@ -555,8 +493,8 @@ def _instance_attribute(obj: object, kind: type, name: str) -> object:
     """The value of ``name`` if the instance itself holds one, else _MISSING. Runs no
     descriptor and no ``__getattr__``: names the class defines with a ``__get__`` are
     left out (properties run code), as are names the instance does not hold."""
-    for klass in _TYPE_MRO(kind):
-        attribute = _TYPE_DICT(klass).get(name, _MISSING)
+    for klass in TYPE_MRO(kind):
+        attribute = TYPE_DICT(klass).get(name, _MISSING)
         if attribute is not _MISSING:
             if hasattr(type(attribute), "__get__"):
                 return _MISSING
@@ -573,7 +511,7 @@ def _instance_attribute(obj: object, kind: type, name: str) -> object:
 def step(obj: object, kind: str, value: Any) -> object:
     """Take one step (``attr``, ``index``, ``key`` or ``column``) from ``obj``; raise
     :class:`PathError` if it leads nowhere."""
-    if _not_data(obj):
+    if sizing.is_not_data(obj):
         raise PathError(f"a {type_name(obj)} is not expanded")
     if kind == "index":
         found = _nth(obj, value)
@@ -582,11 +520,12 @@ def step(obj: object, kind: str, value: Any) -> object:
             raise PathError(f"a {type_name(obj)} has no entries")
         found = _nth_of(dict.values(obj), value, "entry", obj)
     elif kind == "column":
-        if not _is(obj, "pandas", "DataFrame"):
+        pandas = _frames(obj)
+        if pandas is None:
             raise PathError(f"a {type_name(obj)} has no columns")
-        if value >= len(obj.columns):  # type: ignore[attr-defined]
+        if value >= pandas.column_count(obj):
             raise PathError(f"column {value} is out of range")
-        found = column_values(obj, value)
+        found = pandas.column_values(obj, value)
     elif kind == "attr":
         found = _attribute_named(obj, value)
     else:
@@ -600,12 +539,11 @@ def _nth(obj: object, index: int) -> object:
         if index >= length:
             raise PathError(f"index {index} is out of range (length {length})")
         return _slice(obj, index, index + 1)[0]
-    deque = _deque_type()
-    if (deque is not None and isinstance(obj, deque)) or isinstance(obj, (set, frozenset)):
+    if isinstance(obj, (collections.deque, set, frozenset)):
         return _nth_of(_iterate(obj), index, "item", obj)
     if isinstance(obj, (dict, str, bytes, bytearray, range)):
         raise PathError(f"a {type_name(obj)} has no items to index")
-    if _is(obj, "numpy", "ndarray") or _is(obj, "pandas", "DataFrame"):
+    if _arrays(obj) is not None or _frames(obj) is not None:
         parts = children(obj)
     else:
         parts = _attributes(obj)
@@ -623,8 +561,9 @@ def _nth_of(items: Any, index: int, what: str, obj: object) -> object:
 
 
 def _attribute_named(obj: object, name: str) -> object:
-    if _is(obj, "numpy", "ndarray"):
-        parts = _array_children(obj)
+    numpy = _arrays(obj)
+    if numpy is not None:
+        parts = _array_children(numpy, obj)
     else:
         parts = _attributes(obj)
     for child in parts:

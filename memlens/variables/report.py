@@ -1,9 +1,9 @@
 """The Variables section's data: sizes of the user's variables, and pages of their parts.
 
 Builds the bodies of the ``variables`` and ``expand`` replies from an IPython shell, with
-:mod:`memlens.namespace` (which names are variables), :mod:`memlens.explore` (types,
-shapes, parts, paths) and :mod:`memlens.sizing` (deep and retained sizes). Knows nothing
-of comms; :mod:`memlens.comm` runs these functions on a background thread.
+:mod:`.names` (which names are variables), :mod:`.parts` (types, shapes, parts, paths)
+and :mod:`memlens.sizing` (deep and retained sizes). Knows nothing of comms;
+:mod:`memlens.wire.comm` runs these functions on a background thread.
 
 Sizes
 -----
@@ -34,7 +34,7 @@ as their data: ``nbytes`` for a numeric column (its slice of the block), its poi
 plus the objects for an object column, the extension array for others.
 
 Flags on rows, besides :mod:`memlens.sizing`'s: ``getattr_hostile`` (see
-:data:`memlens.explore.GETATTR_HOSTILE`), ``mutated`` (the name was rebound or deleted
+:data:`.parts.GETATTR_HOSTILE`), ``mutated`` (the name was rebound or deleted
 while it was being sized), ``retained_approx`` (another root's walk was cut short, so
 some of what this row shares with it may be counted as its own: its retained size may be
 too high).
@@ -43,12 +43,11 @@ too high).
 from __future__ import annotations
 
 import functools
-import sys
 import time
 from collections.abc import Iterable
 from typing import Any, Callable
 
-from ..sizing import walk as sizing
+from .. import libraries, sizing
 from ..wire.protocol import ChildRow, ExpandBody, PathStep, VariableRow, VariablesBody
 from . import names as namespace
 from . import parts as explore
@@ -75,7 +74,7 @@ class _Described:
     def __init__(self, obj: object) -> None:
         self.type = explore.type_name(obj)
         self.shape = _guard(explore.shape, obj)
-        size, flag = explore.getsizeof(obj)
+        size, flag = sizing.checked_getsizeof(obj)
         self.getsizeof = size
         self.flags: list[str] = [] if flag is None else [flag]
         self.flags += explore.attribute_flags(obj)
@@ -160,7 +159,7 @@ def variables_body(
     if cache is not None:
         out = cache[0]
         sizes = report.roots[len(ordered)]
-        size, flag = explore.getsizeof(out)
+        size, flag = sizing.checked_getsizeof(out)
         output_cache = {
             "name": OUTPUT_CACHE_NAME,
             "type": OUTPUT_CACHE_TYPE,
@@ -198,7 +197,7 @@ def expand_body(
     pause_every_s: float | None = None,
     cap_bytes: int | None = None,
 ) -> ExpandBody:
-    """The body of an ``expand`` reply; raises :class:`memlens.explore.PathError` when
+    """The body of an ``expand`` reply; raises :class:`.parts.PathError` when
     the path does not lead to an object (any more). A child's retained size is what
     removing it from its parent would free while the rest of the namespace lives on (see
     the module's docstring)."""
@@ -210,11 +209,12 @@ def expand_body(
     limit = int(limit)
     total = explore.count(parent)
     page = explore.children(parent, offset, limit)
-    columns = _is_frame(parent)
+    pandas = libraries.pandas_frames()
+    columns = pandas is not None and pandas.is_frame(parent)
     roots: list[list[object]] = []
     extra: list[int] = []
     for child in page:
-        root, data_bytes = _column_root(child.obj) if columns else ([child.obj], 0)
+        root, data_bytes = libraries.column_data(child.obj) if columns else ([child.obj], 0)
         roots.append(root)
         extra.append(data_bytes)
     shares = [1.0] * len(page)
@@ -266,7 +266,7 @@ def expand_body(
         about = _Described(child.obj)
         shape = about.shape
         if columns:
-            shape = _column_shape(child.obj)
+            shape = libraries.column_shape(child.obj)
             about.getsizeof = None
         children.append(
             {
@@ -300,7 +300,7 @@ def _world(
     shell: Any, user_ns: dict[str, Any]
 ) -> tuple[list[tuple[str, object]], list[object], list[object] | None]:
     """``(variables, hidden, cache)``: the user's variables, the hidden values that may
-    share data with them (see :func:`memlens.namespace.split`) and what the output cache
+    share data with them (see :func:`.names.split`) and what the output cache
     keeps alive (None outside IPython)."""
     hidden_ns = getattr(shell, "user_ns_hidden", None)
     if not isinstance(hidden_ns, dict):
@@ -317,29 +317,3 @@ def _skipped(shell: Any, user_ns: dict[str, Any]) -> list[object]:
         if thing is not None:
             skipped.append(thing)
     return skipped
-
-
-def _is_frame(obj: object) -> bool:
-    pandas = sys.modules.get("pandas")
-    frame = getattr(pandas, "DataFrame", None) if pandas is not None else None
-    return isinstance(frame, type) and issubclass(type(obj), frame)
-
-
-def _column_root(values: object) -> tuple[list[object], int]:
-    """What to walk for a DataFrame column, and the bytes of its data counted directly."""
-    numpy = sys.modules.get("numpy")
-    ndarray = getattr(numpy, "ndarray", None)
-    if isinstance(ndarray, type) and issubclass(type(values), ndarray):
-        array: Any = values
-        if array.dtype.kind == "O":
-            return list(array), int(array.nbytes)
-        return [], int(array.nbytes)
-    return [values], 0
-
-
-def _column_shape(values: object) -> str | None:
-    try:
-        array: Any = values
-        return f"({len(array)},) {array.dtype}"
-    except Exception:
-        return None

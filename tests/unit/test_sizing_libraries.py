@@ -1,4 +1,4 @@
-"""memlens/sizing.py on torch tensors and pyarrow data, against measurements of its own.
+"""memlens.sizing on torch tensors and pyarrow data, against measurements of its own.
 
 tracemalloc does not see either library's native memory, so the ground truth here is:
 
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-import test_sizing
+import sizing_truth
 import torch
 
 from memlens.sizing import RootSizes, deep_size, measure, retained_sizes
@@ -253,10 +253,10 @@ def test_a_numpy_view_of_a_tensor_counts_the_storage_once() -> None:
 
 
 def built(factory: Callable[[], Any]) -> tuple[Any, int]:
-    """:func:`test_sizing.built` (tracemalloc plus pyarrow's pool), after a first call
+    """:func:`sizing_truth.built` (tracemalloc plus pyarrow's pool), after a first call
     to ``factory``, so that pyarrow's one-time caches are not counted."""
     factory()
-    return test_sizing.built(factory)
+    return sizing_truth.built(factory)
 
 
 def test_an_int64_array_is_its_buffers() -> None:

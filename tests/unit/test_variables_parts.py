@@ -1,5 +1,5 @@
-"""memlens/explore.py, namespace.py and variables.py on plain objects and a stand-in shell
-(the real-kernel round trips are in test_variables.py)."""
+"""memlens.variables (parts, names, report) on plain objects and a stand-in shell
+(the real-kernel round trips are in tests/kernel/test_variables.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from test_sizing import need
+from sizing_truth import need
 
-from memlens.sizing import walk as sizing
-from memlens.variables import names as namespace
-from memlens.variables import parts as explore
-from memlens.variables import report as variables
+from memlens.sizing import deep_size
+from memlens.variables import names as variable_names
+from memlens.variables import parts as object_parts
+from memlens.variables import report as variables_report
 from memlens.variables.parts import PathError, children, count, label, resolve, shape, type_name
 from memlens.wire import protocol
 
@@ -81,7 +81,7 @@ def test_labels_never_run_user_code() -> None:
     assert label(b"ab", "?") == "b'ab'"
     assert label(Trap(), "<key 3: Trap>") == "<key 3: Trap>"
     assert label((1, Trap()), "fallback") == "fallback"
-    assert len(label("x" * 1000, "?")) == explore.LABEL_LENGTH
+    assert len(label("x" * 1000, "?")) == object_parts.LABEL_LENGTH
     assert label(10**5000, "?") == "<int of 16610 bits>"
 
 
@@ -116,8 +116,8 @@ def test_attributes_without_dict_or_hooks() -> None:
     assert {c.label for c in children(holder)} == {".name", ".weights"}
     slotted = Slotted()
     assert {c.label for c in children(slotted)} == {".values", ".__secret"}
-    assert explore.attribute_flags(trap) == ["getattr_hostile"]
-    assert explore.attribute_flags(holder) == []
+    assert object_parts.attribute_flags(trap) == ["getattr_hostile"]
+    assert object_parts.attribute_flags(holder) == []
 
 
 def test_unnamed_referents_are_indexed() -> None:
@@ -164,15 +164,15 @@ def test_a_trail_lists_the_containers_and_siblings_along_it() -> None:
         {"kind": "index", "index": 0},
         {"kind": "attr", "value": "weights"},
     ]
-    objects = explore.trail({"data": data}, path)
+    objects = object_parts.trail({"data": data}, path)
     assert [id(obj) for obj in objects] == [id(data), id(data["a"]), id(holder), id(weights)]
     assert resolve({"data": data}, path) is weights
-    along = explore.siblings_along(objects, path)
+    along = object_parts.siblings_along(objects, path)
     # The holder's name, the list's other item, the dict's keys and its other value.
     assert sorted(map(str, along)) == ["a", "b", "bee", "h", "other"]
-    assert explore.siblings_along(objects[:1], path[:1]) == []
+    assert object_parts.siblings_along(objects[:1], path[:1]) == []
     with pytest.raises(PathError, match="step 2"):
-        explore.trail({"data": data}, [*path[:2], {"kind": "index", "index": 9}])
+        object_parts.trail({"data": data}, [*path[:2], {"kind": "index", "index": 9}])
 
 
 def test_a_cut_walk_of_the_rest_flags_the_children() -> None:
@@ -183,11 +183,11 @@ def test_a_cut_walk_of_the_rest_flags_the_children() -> None:
         "huge": [(i, str(i)) for i in range(500_000)],
     }
     path = [{"kind": "name", "value": "pair"}]
-    body = variables.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=5)
+    body = variables_report.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=5)
     assert body["partial"] is True
     for child in body["children"]:
         assert child["partial"] or "retained_approx" in child["flags"], child
-    body = variables.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=10_000)
+    body = variables_report.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=10_000)
     assert body["partial"] is False
     assert [child["flags"] for child in body["children"]] == [[], []]
     assert [child["retained"] for child in body["children"]] == [56 + 8 * 10 + 24] * 2
@@ -213,15 +213,15 @@ def test_a_part_pointing_back_up_the_path_has_its_whole_deep_size() -> None:
         {"kind": "attr", "value": "kids"},
         {"kind": "index", "index": 0},
     ]
-    body = variables.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=10_000)
+    body = variables_report.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=10_000)
     parts = {child["label"]: child for child in body["children"]}
     # .parent leads back to the root: its deep size is the whole tree, as deep_size says,
     # and removing it from the kid frees nothing (the namespace holds the root).
-    assert parts[".parent"]["deep"] == sizing.deep_size(root)
+    assert parts[".parent"]["deep"] == deep_size(root)
     assert parts[".parent"]["retained"] == 0
     assert not parts[".parent"]["flags"] and not parts[".parent"]["partial"]
     payload = root.kids[0].payload
-    assert parts[".payload"]["deep"] == parts[".payload"]["retained"] == sizing.deep_size(payload)
+    assert parts[".payload"]["deep"] == parts[".payload"]["retained"] == deep_size(payload)
 
 
 def test_a_part_pointing_back_keeps_its_sizes_when_the_budget_runs_out() -> None:
@@ -236,14 +236,14 @@ def test_a_part_pointing_back_keeps_its_sizes_when_the_budget_runs_out() -> None
         checks += 1
         return checks > 20
 
-    payload = sizing.deep_size(root.kids[0].payload)
+    payload = deep_size(root.kids[0].payload)
     # 30 ms: the kid's own walk ends in time, the rest of the namespace does not.
-    body = variables.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=30)
+    body = variables_report.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=30)
     (kid,) = body["children"]
     assert kid["deep"] >= kid["retained"] >= payload, kid  # deep: all it reaches
     assert body["partial"] is True
     # Stopped after a few stretches of work: lower bounds, still deep >= retained.
-    body = variables.expand_body(
+    body = variables_report.expand_body(
         Shell(ns), path=path, offset=0, limit=10, budget_ms=10_000, should_stop=stop_soon
     )
     (kid,) = body["children"]
@@ -260,13 +260,13 @@ def test_a_frame_column_sharing_data_with_another_column_retains_nothing() -> No
     ns: dict[str, Any] = {"frame": frame}
     path = [{"kind": "name", "value": "frame"}]
     # One column per page: the others are the siblings.
-    first = variables.expand_body(Shell(ns), path=path, offset=0, limit=1, budget_ms=10_000)
+    first = variables_report.expand_body(Shell(ns), path=path, offset=0, limit=1, budget_ms=10_000)
     only_a = first["children"][0]
     assert only_a["label"] == "'a'"
     strings = sum(map(sys.getsizeof, words))
     assert only_a["deep"] >= strings
     assert only_a["retained"] < strings / 10, only_a  # column b holds the same strings
-    last = variables.expand_body(Shell(ns), path=path, offset=3, limit=1, budget_ms=10_000)
+    last = variables_report.expand_body(Shell(ns), path=path, offset=3, limit=1, budget_ms=10_000)
     only_c = last["children"][0]
     assert only_c["label"] == "'c'"
     assert only_c["retained"] >= sum(sys.getsizeof(f"own {i}" * 5) for i in range(2000))
@@ -290,7 +290,7 @@ def test_numpy_and_pandas_children() -> None:
         ("'b'", {"kind": "column", "index": 1}),
     ]
     shell = Shell({"frame": frame})
-    body = variables.expand_body(
+    body = variables_report.expand_body(
         shell, path=[{"kind": "name", "value": "frame"}], offset=0, limit=10, budget_ms=1000
     )
     protocol.validate_reply(protocol.make_reply("r", "expand", body))
@@ -327,7 +327,7 @@ def test_the_namespace_rule() -> None:
         "still_hidden": json,
         "exit": object(),
     }
-    rows, kept = namespace.split(ns, hidden)
+    rows, kept = variable_names.split(ns, hidden)
     assert [name for name, _ in rows] == ["data", "shown_again"]
     assert [2] in kept and closure in kept and len(kept) == 2
 
@@ -342,7 +342,7 @@ def test_variables_body_with_a_stand_in_shell() -> None:
         "Out": {1: bytearray(10_000)},
         "_": None,
     }
-    body = variables.variables_body(Shell(ns), budget_ms=2000, complete=["b"])
+    body = variables_report.variables_body(Shell(ns), budget_ms=2000, complete=["b"])
     protocol.validate_reply(protocol.make_reply("r", "variables", body))
     rows = {row["name"]: row for row in body["rows"]}
     assert set(rows) == {"a", "b", "small"}
@@ -355,7 +355,7 @@ def test_variables_body_with_a_stand_in_shell() -> None:
 
 def test_a_cut_walk_flags_the_other_rows() -> None:
     ns = {"huge": [(i, str(i)) for i in range(500_000)], "tiny": [1.5]}
-    body = variables.variables_body(Shell(ns), budget_ms=5)
+    body = variables_report.variables_body(Shell(ns), budget_ms=5)
     rows = {row["name"]: row for row in body["rows"]}
     assert rows["huge"]["partial"] and "budget" in rows["huge"]["flags"]
     assert not rows["tiny"]["partial"] and "retained_approx" in rows["tiny"]["flags"]
@@ -364,12 +364,12 @@ def test_a_cut_walk_flags_the_other_rows() -> None:
 
 def test_interrupted_and_mutated() -> None:
     ns: dict[str, Any] = {"data": [[i] for i in range(100_000)]}
-    body = variables.variables_body(Shell(ns), budget_ms=5000, should_stop=lambda: True)
+    body = variables_report.variables_body(Shell(ns), budget_ms=5000, should_stop=lambda: True)
     assert body["rows"][0]["flags"] == ["interrupted"] and body["rows"][0]["partial"]
 
     def rebind() -> bool:
         ns["data"] = "rebound"
         return False
 
-    body = variables.variables_body(Shell(ns), budget_ms=5000, should_stop=rebind)
+    body = variables_report.variables_body(Shell(ns), budget_ms=5000, should_stop=rebind)
     assert "mutated" in body["rows"][0]["flags"]

@@ -1,0 +1,110 @@
+"""What a measurement found: the sizes of each root, the walk's cost, and the flags
+that say why a size is a lower bound or how an object misbehaved."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+BUDGET = "budget"
+"""The walk ran out of time before it finished this root: its sizes are lower bounds."""
+CAPPED = "capped"
+"""The walker's own memory reached its cap and the walk stopped: sizes are lower bounds."""
+INTERRUPTED = "interrupted"
+"""The caller stopped the walk (the kernel does when a cell starts): lower bounds."""
+MUTATED = "mutated"
+"""A container changed size while it was being walked: its sizes may be off."""
+SIZEOF_RAISED = "sizeof_raised"
+"""An object's ``__sizeof__`` raised; its basic size was counted instead."""
+SIZEOF_NEGATIVE = "sizeof_negative"
+"""An object's ``__sizeof__`` returned a negative number; its basic size was counted."""
+SIZEOF_ABSURD = "sizeof_absurd"
+"""An object's ``__sizeof__`` claimed more bytes than the machine has; basic size counted."""
+DEEP_NESTING = "deep_nesting"
+"""Nested more than :data:`DEEP_NESTING_LEVELS` levels deep (sizes are still right)."""
+
+FENCED = "fenced"
+"""The walk met an object of ``fence`` and stopped there: both sizes leave out what is
+reachable only through it (right for retained sizes when something outside the roots
+keeps the fenced objects alive, as the namespace does for the containers above a part)."""
+
+DEEP_NESTING_LEVELS = 1000
+"""Nesting deeper than this is flagged: Python's recursion limit, where recursive tools fail."""
+
+
+class RootSizes:
+    """The sizes of one root (a variable, or a group of objects measured together)."""
+
+    __slots__ = ("deep", "flags", "objects", "partial", "retained")
+
+    def __init__(
+        self,
+        deep: int = 0,
+        retained: int = 0,
+        objects: int = 0,
+        partial: bool = False,
+        flags: Iterable[str] = (),
+    ) -> None:
+        self.deep = deep
+        """Bytes of every object reachable from the root, each counted once."""
+        self.retained = retained
+        """Bytes of the objects reachable from this root and from no other root."""
+        self.objects = objects
+        """How many objects the deep size counts."""
+        self.partial = partial
+        """The walk of this root did not finish: ``deep`` is a lower bound (and
+        ``retained`` may be too low, or, for the other roots, too high)."""
+        self.flags: list[str] = sorted(set(flags))
+        """Oddities met on the way (see the module's flag constants)."""
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RootSizes):
+            return NotImplemented
+        return (self.deep, self.retained, self.objects, self.partial, self.flags) == (
+            other.deep,
+            other.retained,
+            other.objects,
+            other.partial,
+            other.flags,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"RootSizes(deep={self.deep}, retained={self.retained}, objects={self.objects},"
+            f" partial={self.partial}, flags={self.flags})"
+        )
+
+
+class Report:
+    """What :func:`measure` found: one :class:`RootSizes` per root, and the walk's cost."""
+
+    __slots__ = ("capped", "elapsed_s", "objects", "partial", "roots", "walker_peak_bytes")
+
+    def __init__(
+        self,
+        roots: list[RootSizes],
+        *,
+        objects: int,
+        elapsed_s: float,
+        walker_peak_bytes: int,
+        capped: bool,
+    ) -> None:
+        self.roots = roots
+        self.objects = objects
+        """Objects counted over all roots (an object reached from two roots counts twice)."""
+        self.elapsed_s = elapsed_s
+        """Wall time of the walk, in seconds (pauses included)."""
+        self.walker_peak_bytes = walker_peak_bytes
+        """The walker's own peak memory, estimated from its tables (within ~20 %)."""
+        self.capped = capped
+        """The walk stopped at its memory cap."""
+        self.partial = any(root.partial for root in roots)
+        """Some root's walk did not finish."""
+
+    def __repr__(self) -> str:
+        return (
+            f"Report(roots={self.roots!r}, objects={self.objects},"
+            f" elapsed_s={self.elapsed_s:.6f}, walker_peak_bytes={self.walker_peak_bytes},"
+            f" capped={self.capped})"
+        )

@@ -1,0 +1,77 @@
+"""``sys.getsizeof``, carefully: a hostile ``__sizeof__`` (one that raises, or returns a
+negative or absurd number) is replaced by a size that runs no code of the object's, and
+flagged."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+from .budget import physical_memory
+from .report import SIZEOF_ABSURD, SIZEOF_NEGATIVE, SIZEOF_RAISED
+
+ABSURD_BYTES = max(physical_memory(), 1 << 33)
+"""A ``__sizeof__`` above this (the machine's memory, at least 8 GiB) is not believed."""
+
+HAVE_GC = 1 << 14
+"""``Py_TPFLAGS_HAVE_GC``: objects of the type carry a gc header ``getsizeof`` adds."""
+GC_HEADER = sys.getsizeof([]) - [].__sizeof__()
+"""Bytes of the gc header in front of a tracked object."""
+TYPE_FLAGS: Callable[[type], int] = type.__dict__["__flags__"].__get__
+"""A type's ``tp_flags``, read by ``type``'s slot."""
+_OBJECT_SIZEOF: Callable[[object], int] = object.__sizeof__
+
+
+def basic_size(obj: object) -> int:
+    """``object.__sizeof__`` plus the gc header: a size that runs no code of the object's."""
+    size = _OBJECT_SIZEOF(obj)
+    if TYPE_FLAGS(type(obj)) & HAVE_GC:
+        size += GC_HEADER
+    return size
+
+
+def _message(error: BaseException) -> str:
+    try:
+        return str(error)
+    except Exception:
+        return ""
+
+
+def checked_getsizeof(obj: object) -> tuple[int | None, str | None]:
+    """``(sys.getsizeof(obj), None)``, or ``(None, flag)`` when ``__sizeof__`` raises or
+    returns a negative or absurd number (the flag says which)."""
+    try:
+        size = sys.getsizeof(obj)
+    except ValueError as error:
+        return None, SIZEOF_NEGATIVE if ">= 0" in _message(error) else SIZEOF_RAISED
+    except OverflowError:
+        return None, SIZEOF_ABSURD
+    except Exception:
+        return None, SIZEOF_RAISED
+    if size > ABSURD_BYTES:
+        return None, SIZEOF_ABSURD
+    return size, None
+
+
+def careful_size(obj: object, flags: set[str]) -> int:
+    """``sys.getsizeof(obj)``, or its :func:`basic_size` with a flag added to ``flags``."""
+    size, flag = checked_getsizeof(obj)
+    if size is None:
+        flags.add(flag or SIZEOF_RAISED)
+        return basic_size(obj)
+    return size
+
+
+def _sizer(kind: type) -> tuple[Callable[[Any], int], int]:
+    extra = GC_HEADER if TYPE_FLAGS(kind) & HAVE_GC else 0
+    sizeof: Callable[[Any], int] = getattr(kind, "__sizeof__")  # noqa: B009 (typed)
+    return sizeof, extra
+
+
+BUILTIN_SIZERS: dict[type, tuple[Callable[[Any], int], int]] = {
+    kind: _sizer(kind)
+    for kind in (int, str, bytes, bytearray, tuple, list, dict, set, frozenset, complex)
+}
+"""Builtin types by their own ``__sizeof__`` and the gc header ``getsizeof`` adds: for a
+batch of one exact builtin type, mapping the type's ``__sizeof__`` needs no method lookup
+and no bound method per object, unlike mapping ``getsizeof``."""

@@ -1,0 +1,128 @@
+"""The bytes of a batch of objects, as fast as their types allow and safely: one
+``getsizeof`` per type where the type fixes the size, a builtin's own ``__sizeof__``
+mapped over a batch of one builtin type, one object at a time where one misbehaves."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from . import kinds
+from .batches import BIG_BYTES, Cursor, counter, cursor
+from .kinds import Kinds
+from .sizeof import ABSURD_BYTES, BUILTIN_SIZERS, basic_size, careful_size
+
+
+class Sizer:
+    """Sizes objects for one walk; caches what each type's instances weigh."""
+
+    def __init__(self, types: Kinds) -> None:
+        self.kinds = types
+        self.numpy = types.libraries.numpy
+        self.fixed_sizes: dict[type, int] = {}
+        """``getsizeof`` (plus the attribute-value estimate) of types of fixed size."""
+        self.values_bytes: dict[type, int] = {}
+        """Estimated attribute-value array of instances, by type."""
+        self.flags: set[str] = set()
+        """The flags of the root being walked (hostile ``__sizeof__``s are flagged there)."""
+
+    def sizes(
+        self, objects: list[object], present: set[type] | None = None
+    ) -> tuple[int, list[Cursor]]:
+        """The summed ``getsizeof`` of ``objects``, and cursors over the huge containers
+        among them, which leave the list (changed in place) to be read in chunks instead.
+
+        ``present``: the types of ``objects``, if known. When that is one builtin type,
+        its own ``__sizeof__`` is mapped directly, without ``getsizeof``'s lookup."""
+        try:
+            one = next(iter(present)) if present and len(present) == 1 else None
+            sizer = BUILTIN_SIZERS.get(one) if one is not None else None
+            if sizer is None:
+                sizes = list(map(sys.getsizeof, objects))
+                total = sum(sizes)
+            else:
+                sizes = list(map(sizer[0], objects))
+                total = sum(sizes) + sizer[1] * len(sizes)
+        except Exception:
+            return self.careful_sizes(objects)
+        if total > ABSURD_BYTES:
+            return self.careful_sizes(objects)
+        if total > BIG_BYTES and max(sizes) > BIG_BYTES:
+            return total, self._take_big(objects, sizes)
+        return total, []
+
+    def careful_sizes(self, objects: list[object]) -> tuple[int, list[Cursor]]:
+        """:meth:`sizes` one object at a time, replacing and flagging hostile ``__sizeof__``s."""
+        flags = self.flags
+        sizes = [careful_size(obj, flags) for obj in objects]
+        total = sum(sizes)
+        if total > BIG_BYTES and max(sizes) > BIG_BYTES:
+            return total, self._take_big(objects, sizes)
+        return total, []
+
+    def _take_big(self, objects: list[object], sizes: list[int]) -> list[Cursor]:
+        """Cursors over the huge containers of ``objects``, which leave the list."""
+        of = self.kinds.of
+        keep: list[object] = []
+        cursors: list[Cursor] = []
+        for obj, size in zip(objects, sizes):
+            if size > BIG_BYTES and of(type(obj)) & kinds.CONTAINER:
+                chunks = cursor(obj, self.numpy)
+                if chunks is not None:
+                    cursors.append(chunks)
+                    continue
+            keep.append(obj)
+        if cursors:
+            objects[:] = keep
+        return cursors
+
+    def array_header(self, array: object) -> int:
+        """A buffer-owning numpy array's size without its buffer (counted by address)."""
+        try:
+            return careful_size(array, self.flags) - self.numpy.nbytes(array)  # type: ignore[union-attr]
+        except Exception:
+            return basic_size(array)
+
+    def fixed_sizes_of(self, objects: list[object], present: set[type]) -> int | None:
+        """The summed sizes of ``objects`` if all their types (``present``) are of fixed
+        size (getsizeof plus attribute-value estimate, read once per type); else None."""
+        of = self.kinds.of
+        sizes = self.fixed_sizes
+        for kind in present:
+            if not of(kind) & kinds.FIXED:
+                return None
+            if kind not in sizes:
+                sample = next(obj for obj in objects if type(obj) is kind)
+                try:
+                    size = sys.getsizeof(sample)
+                except Exception:
+                    size = -1
+                if not 0 <= size <= ABSURD_BYTES:
+                    self.kinds.forget(kind, kinds.FIXED)
+                    return None
+                if of(kind) & kinds.MANAGED:
+                    size += self._values_bytes(kind, sample)
+                sizes[kind] = size
+        if len(present) == 1:
+            return len(objects) * sizes[next(iter(present))]
+        return sum(sizes[kind] * count for kind, count in counter(map(type, objects)).items())
+
+    def managed_sizes(self, objects: list[object]) -> int:
+        """Estimated bytes of the attribute-value arrays of instances among ``objects``."""
+        total = 0
+        of = self.kinds.of
+        for kind, count in counter(map(type, objects)).items():
+            if not of(kind) & kinds.MANAGED:
+                continue
+            size = self.values_bytes.get(kind)
+            if size is None:
+                sample = next(obj for obj in objects if type(obj) is kind)
+                size = self._values_bytes(kind, sample)
+            total += count * size
+        return total
+
+    def _values_bytes(self, kind: type, sample: Any) -> int:
+        size = self.values_bytes.get(kind)
+        if size is None:
+            size = self.values_bytes[kind] = kinds.values_size(sample)
+        return size
