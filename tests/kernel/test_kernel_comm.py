@@ -208,6 +208,7 @@ def test_second_comm_and_close(booted: Booted, comm_id: str) -> None:
     assert kernel.request(comm_id, "hello")["ok"] is True
 
 
+@pytest.mark.parametrize("booted", ["installed", "injected"], indirect=True)
 def test_requests_on_a_subshell_are_answered_while_a_cell_runs(booted: Booted) -> None:
     """ipykernel 7 runs a subshell's comm messages on another thread, beside the user's cell
     (ipykernel 6 has no subshells).
