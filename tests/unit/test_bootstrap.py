@@ -136,17 +136,25 @@ def test_injection_in_a_plain_interpreter(tmp_path: Path) -> None:
 
 
 def test_injection_inside_a_traceback_shows_the_bundled_source(tmp_path: Path) -> None:
+    """Every injected frame of a traceback names its bundled file and shows its line."""
     script = f"""
-import sys, traceback
+import json, sys, traceback
 sys.modules["memlens"] = None
 exec({BOOTSTRAP_CODE!r})
 import memlens.wire.protocol
 try:
     memlens.wire.protocol.parse_request("not a request")
-except memlens.wire.protocol.ProtocolError:
-    print(traceback.format_exc())
+except memlens.wire.protocol.ProtocolError as error:
+    frames = traceback.extract_tb(error.__traceback__)
+    print(json.dumps([[f.filename, f.lineno, f.line] for f in frames]))
 """
     result = run_script(script, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "<memlens-injected>/memlens/wire/protocol.py" in result.stdout
-    assert 'raise ProtocolError("bad_request", f"{what} is not an object")' in result.stdout
+    frames = json.loads(result.stdout)
+    prefix = "<memlens-injected>/"
+    injected = [frame for frame in frames if frame[0].startswith(prefix)]
+    assert injected and injected[0][0] == prefix + "memlens/wire/protocol.py", frames
+    sources = kernel_sources(REPO_ROOT)
+    for filename, lineno, line in injected:
+        expected = sources[filename[len(prefix) :]].splitlines()[lineno - 1].strip()
+        assert line == expected and line, (filename, lineno, line)
