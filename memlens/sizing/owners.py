@@ -36,6 +36,26 @@ from typing import Any
 UNSEEN = 0
 """The tag of an object not met yet."""
 
+UNSEEN_TAG = UNSEEN
+"""The walk's tags: an object not met yet."""
+SKIP_TAG = 1
+"""Not data (or the walker's own): neither counted nor followed."""
+EXTERNAL_TAG = 2
+"""Shared with the whole program (None, small ints...): in no retained size."""
+FENCE_TAG = 3
+"""In the fence: not counted, not followed, and the root that meets it is flagged."""
+
+
+def own_tag(root: int) -> int:
+    """The tag of objects root ``root`` alone reached (even); +1: several, ``root`` last."""
+    return 4 + 2 * root
+
+
+def root_of(tag: int) -> int:
+    """The root a tag says reached an object alone, or -1."""
+    return (tag - 4) >> 1 if tag >= 4 and not tag & 1 else -1
+
+
 _SHIFT = 4
 """log2 of the bytes of address space one tag covers."""
 

@@ -27,31 +27,17 @@ from . import kinds, owners
 from .batches import CHUNK, Cursor, allocated_ints, columns
 from .budget import Limits, Stop
 from .kinds import INT_PADDING, Kinds
+from .owners import EXTERNAL_TAG, FENCE_TAG, SKIP_TAG, UNSEEN_TAG, own_tag, root_of
 from .referents import special_referents
 from .report import DEEP_NESTING, DEEP_NESTING_LEVELS, FENCED, MUTATED, Report, RootSizes
 from .shared import SHARED_IDS, UNIQUE_REFCOUNT, module_dict_ids
 from .sizeof import basic_size
 from .sizes import Sizer
 
-UNSEEN_TAG = owners.UNSEEN
-SKIP_TAG = 1
-EXTERNAL_TAG = 2
-FENCE_TAG = 3
-
 BATCH_BYTES = 40
 """The walker's transient bytes per object of its largest batch (lists, counts, sizes)."""
 RESOURCE_BYTES = 200
 """The walker's bytes per native buffer it has counted (its key and tag)."""
-
-
-def own_tag(root: int) -> int:
-    """The tag of objects root ``root`` alone reached (even); +1: several, ``root`` last."""
-    return 4 + 2 * root
-
-
-def root_of(tag: int) -> int:
-    """The root a tag says reached an object alone, or -1."""
-    return (tag - 4) >> 1 if tag >= 4 and not tag & 1 else -1
 
 
 Batch = list[object]
