@@ -1,40 +1,122 @@
-"""memlens/protocol.py against protocol/messages.json, the examples src/protocol.ts checks too."""
+"""The kernel side of the wire against protocol/schema.json and protocol/messages.json.
+
+Every example is checked twice: against the schema through memlens.wire.validate (both
+directions, though the kernel receives only requests and open data) and through the public
+functions of memlens.wire.protocol. spec/wire/protocol.spec.ts does the same for the frontend.
+"""
 
 from __future__ import annotations
 
 import copy
 import json
-import re
+import subprocess
+import sys
 from typing import Any, Callable
 
 import pytest
 from harness import REPO_ROOT
 
-from memlens.wire import protocol
+from memlens.wire import messages, protocol, validate
 from memlens.wire.protocol import (
     ProtocolError,
     error_address,
     make_error,
-    make_event,
     make_reply,
     make_request,
-    parse_event,
     parse_open,
     parse_request,
+    validate_record,
     validate_reply,
 )
 
+SCHEMA_FILE = json.loads((REPO_ROOT / "protocol" / "schema.json").read_text())
 PARSERS: dict[str, Callable[[object], Any]] = {
     "open": parse_open,
     "request": parse_request,
     "reply": validate_reply,
-    "event": parse_event,
+    "record": validate_record,
 }
+DEFINITIONS = {"open": "OpenData", "request": "Request", "reply": "Reply", "record": "CellRecord"}
 
 
 def entries(kind: str) -> list[Any]:
     data = json.loads((REPO_ROOT / "protocol" / "messages.json").read_text())
     return [pytest.param(entry, id=entry["name"]) for entry in data[kind]]
+
+
+def against_schema(entry: dict[str, Any]) -> None:
+    node = validate.definition(messages.SCHEMA, DEFINITIONS[entry["kind"]])
+    validate.validate(entry["message"], node, messages.SCHEMA)
+
+
+# -- the schema ---------------------------------------------------------------------------
+
+
+def test_the_generated_schema_is_the_schema_file() -> None:
+    assert messages.SCHEMA == SCHEMA_FILE
+
+
+def test_the_schema_uses_only_keywords_the_validators_understand() -> None:
+    assert validate.unsupported_keywords(SCHEMA_FILE) == []
+
+
+def test_an_unknown_keyword_is_reported() -> None:
+    schema = {"$defs": {"A": {"type": "object", "patternProperties": {}, "$ref": "other.json"}}}
+    assert validate.unsupported_keywords(schema) == [
+        "#/$defs/A: patternProperties",
+        "#/$defs/A: $ref other.json",
+    ]
+    assert validate.unsupported_keywords({"type": "decimal"}) == ["#: type decimal"]
+
+
+def test_generated_files_are_up_to_date() -> None:
+    done = subprocess.run(
+        [sys.executable, "scripts/generate_protocol.py", "--check"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_check_names_a_stale_file(tmp_path: Any) -> None:
+    (tmp_path / "protocol").mkdir()
+    (tmp_path / "protocol" / "schema.json").write_text(json.dumps(SCHEMA_FILE))
+    done = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / "generate_protocol.py"), "--check"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "src/wire/schema.generated.ts is stale" in done.stderr
+    assert "memlens/wire/messages.py is stale" in done.stderr
+
+
+def test_step_kinds_match_the_step_definitions() -> None:
+    pinned = [
+        validate.definition(SCHEMA_FILE, ref["$ref"].rsplit("/", 1)[1])["properties"]["kind"][
+            "const"
+        ]
+        for ref in SCHEMA_FILE["$defs"]["PathStep"]["oneOf"]
+    ]
+    assert pinned == list(protocol.STEP_KINDS)
+
+
+# -- the examples -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("entry", entries("valid"))
+def test_valid_examples_match_the_schema(entry: dict[str, Any]) -> None:
+    against_schema(entry)
+
+
+@pytest.mark.parametrize("entry", entries("invalid"))
+def test_invalid_examples_break_the_schema(entry: dict[str, Any]) -> None:
+    with pytest.raises(validate.SchemaError):
+        against_schema(entry)
 
 
 @pytest.mark.parametrize("entry", entries("valid"))
@@ -50,6 +132,8 @@ def test_invalid_examples_are_rejected_with_their_code(entry: dict[str, Any]) ->
         PARSERS[entry["kind"]](entry["message"])
     assert raised.value.code == entry["error_code"]
     assert raised.value.message
+    if "error_message" in entry:
+        assert raised.value.message == entry["error_message"]
 
 
 def test_fixture_agrees_with_constants(messages: dict[str, Any]) -> None:
@@ -59,20 +143,19 @@ def test_fixture_agrees_with_constants(messages: dict[str, Any]) -> None:
     assert codes <= set(protocol.ERROR_CODES)
     requests = [e["message"] for e in messages["valid"] if e["kind"] == "request"]
     assert {r["command"] for r in requests} == set(protocol.COMMANDS)
+    replies = [e["message"] for e in messages["valid"] if e["kind"] == "reply"]
+    assert {r["command"] for r in replies if r["ok"]} == set(protocol.COMMANDS)
+    assert {r["error"]["code"] for r in replies if not r["ok"]} == set(protocol.ERROR_CODES)
 
 
-def test_typescript_constants_match() -> None:
-    """The constants src/protocol.ts declares are the same as these."""
-    source = (REPO_ROOT / "src" / "protocol.ts").read_text()
-
-    def constant(name: str) -> str:
-        found = re.search(rf"export const {name} = ([^;]+);", source)
-        assert found, f"src/protocol.ts declares no {name}"
-        return found.group(1).strip()
-
-    assert constant("PROTOCOL_VERSION") == str(protocol.PROTOCOL_VERSION)
-    assert constant("COMM_TARGET") == f"'{protocol.COMM_TARGET}'"
-    assert constant("MAX_ID_LENGTH") == str(protocol.MAX_ID_LENGTH)
+def test_constants_come_from_the_schema() -> None:
+    defs = SCHEMA_FILE["$defs"]
+    assert protocol.PROTOCOL_VERSION == defs["ProtocolVersion"]["const"]
+    assert protocol.COMM_TARGET == defs["CommTarget"]["const"]
+    assert protocol.MAX_ID_LENGTH == defs["Id"]["maxLength"]
+    assert protocol.MAX_EXPAND_LIMIT == defs["ExpandArgs"]["properties"]["limit"]["maximum"]
+    assert protocol.COMMANDS == tuple(defs["Command"]["enum"])
+    assert protocol.ERROR_CODES == tuple(defs["ErrorCode"]["enum"])
 
 
 # -- constructors -------------------------------------------------------------------------
@@ -100,13 +183,6 @@ def test_reply_round_trips(messages: dict[str, Any]) -> None:
         make_error(None, None, "bad_request", "message is not an object"),
     ):
         assert validate_reply(roundtrip(reply)) == reply
-
-
-def test_event_round_trip() -> None:
-    event = make_event("cell", {"execution_count": 3})
-    assert parse_event(roundtrip(event)) == event
-    with pytest.raises(ProtocolError):
-        parse_event({"v": 1, "type": "event", "event": "cell"})
 
 
 def test_reply_with_the_wrong_body_for_its_command(messages: dict[str, Any]) -> None:
