@@ -1,7 +1,8 @@
-"""Describe an object and list its parts without running the user's code.
+"""List an object's parts and follow paths to them, without running the user's code.
 
-Used by the Variables section: a type name, a shape, a label for a key, the parts of a
-container or an instance (:func:`children`), the object a path of steps leads to
+Used by the Variables section (with :mod:`.describe` for type names, shapes and labels,
+and :mod:`.attributes` for an instance's named attributes): the parts of a container or
+an instance (:func:`children`), the object a path of steps leads to
 (:func:`resolve`) and the objects it passes through (:func:`trail`). Only C-level methods
 of the builtin types are called on user objects (``list.__len__``, ``dict.keys``,
 ``object.__getattribute__`` where no descriptor can run, member descriptors of
@@ -33,22 +34,14 @@ from __future__ import annotations
 import collections
 import gc
 import itertools
-import types
-import weakref
 from collections.abc import Iterator
 from typing import Any
 
 from .. import libraries, sizing
-from ..libraries.lookup import TYPE_DICT, TYPE_MRO, defining_class, library_module
+from .attributes import named_attributes
+from .describe import builtin_len, label, type_name
 
-_TYPE_NAME = type.__dict__["__name__"].__get__
-_TYPE_MODULE = type.__dict__["__module__"].__get__
-_TYPE_QUALNAME = type.__dict__["__qualname__"].__get__
-_OBJECT_GETATTRIBUTE = object.__getattribute__
 _MISSING = object()
-
-LABEL_LENGTH = 60
-"""Longest label, in characters."""
 
 
 class PathError(Exception):
@@ -69,39 +62,6 @@ class Child:
         return f"Child({self.label!r}, {self.step!r})"
 
 
-# -- describing ------------------------------------------------------------------------------
-
-_names: dict[type, str] = {}
-
-
-def type_name(obj: object) -> str:
-    """``list`` for builtins, else ``module.qualname``, shortened to the top-level package
-    where it exports the same class (``pandas.DataFrame``, not ``pandas.core.frame...``)."""
-    kind = type(obj)
-    name = _names.get(kind)
-    if name is None:
-        name = _names[kind] = _type_name(kind)
-        if len(_names) > 10_000:
-            _names.clear()
-    return name
-
-
-def _type_name(kind: type) -> str:
-    try:
-        module = _TYPE_MODULE(kind)
-        qualname = _TYPE_QUALNAME(kind)
-    except Exception:
-        return "?"
-    if not isinstance(module, str) or not isinstance(qualname, str):
-        return str(_TYPE_NAME(kind))
-    if module == "builtins":
-        return qualname
-    top = module.split(".", 1)[0]
-    if top != module and library_module(top).get(qualname.split(".", 1)[0]) is kind:
-        return f"{top}.{qualname}"
-    return f"{module}.{qualname}"
-
-
 def _frames(obj: object) -> libraries.PandasFrames | None:
     """pandas' readers if ``obj`` is a DataFrame, else None."""
     pandas = libraries.pandas_frames()
@@ -112,26 +72,6 @@ def _arrays(obj: object) -> libraries.NumpyArrays | None:
     """numpy's readers if ``obj`` is a numpy array, else None."""
     numpy = libraries.numpy_arrays()
     return numpy if numpy is not None and numpy.is_array(obj) else None
-
-
-_SIZED = (list, tuple, dict, set, frozenset, str, bytes, bytearray)
-
-
-def builtin_len(obj: object) -> int | None:
-    """The length of a builtin container (or of a subclass, by the builtin's own
-    ``__len__``), a deque or a range; None for anything else (no ``__len__`` runs)."""
-    base: Any
-    for base in _SIZED:
-        if isinstance(obj, base):
-            return int(base.__len__(obj))
-    if isinstance(obj, collections.deque):
-        return int(collections.deque.__len__(obj))
-    if isinstance(obj, range):
-        try:
-            return len(obj)
-        except OverflowError:
-            return None
-    return None
 
 
 def _slice(sequence: Any, start: int, stop: int | None) -> list[object]:
@@ -146,79 +86,6 @@ def _iterate(container: Any) -> Iterator[object]:
         return iter(collections.deque.__iter__(container))
     base: Any = set if isinstance(container, set) else frozenset
     return iter(base.__iter__(container))
-
-
-def shape(obj: object) -> str | None:
-    """``(1000, 3)`` for numpy arrays and pandas frames and series, ``len N`` for sized
-    builtin containers and strings, else None."""
-    try:
-        described = libraries.shape_of(obj)
-    except Exception:
-        return None
-    if described is not None:
-        return described
-    length = builtin_len(obj)
-    return None if length is None else f"len {length}"
-
-
-GETATTR_HOSTILE = "getattr_hostile"
-"""The object's class customizes attribute lookup (``__getattr__``/``__getattribute__``),
-as proxies do: memlens never calls it, and sizes what the object really references."""
-
-_TRUSTED_GETATTR = ("pandas", "numpy", "torch", "xarray", "IPython", "traitlets", "polars")
-
-
-def attribute_flags(obj: object) -> list[str]:
-    """``[GETATTR_HOSTILE]`` for proxies and classes with their own attribute lookup
-    (outside a few well-known libraries), else ``[]``."""
-    kind = type(obj)
-    if kind is weakref.ProxyType or kind is weakref.CallableProxyType:
-        return [GETATTR_HOSTILE]
-    for name in ("__getattribute__", "__getattr__"):
-        owner = defining_class(kind, name)
-        if owner is None:
-            continue
-        lookup = TYPE_DICT(owner).get(name)
-        if type(lookup) is not types.FunctionType:
-            continue  # a builtin type's own slot: not customized
-        module = TYPE_DICT(owner).get("__module__", "")
-        if isinstance(module, str) and module.split(".", 1)[0] in _TRUSTED_GETATTR:
-            continue
-        return [GETATTR_HOSTILE]
-    return []
-
-
-def label(value: object, fallback: str) -> str:
-    """A bounded repr of ``value`` if it is a str, bytes, int, float, bool, None or a
-    short tuple of those (by the builtins' own ``__repr__``); else ``fallback``."""
-    text = _safe_repr(value, 2)
-    if text is None:
-        return fallback
-    return text if len(text) <= LABEL_LENGTH else text[: LABEL_LENGTH - 1] + "\u2026"
-
-
-def _safe_repr(value: object, depth: int) -> str | None:
-    if value is None or value is True or value is False:
-        return repr(value)
-    if isinstance(value, str):
-        return str.__repr__(str.__getitem__(value, slice(0, LABEL_LENGTH)))
-    if isinstance(value, bytes):
-        return bytes.__repr__(bytes.__getitem__(value, slice(0, LABEL_LENGTH)))
-    if isinstance(value, int):
-        if int.bit_length(value) > 128:
-            return f"<int of {int.bit_length(value)} bits>"
-        return int.__repr__(value)
-    if isinstance(value, float):
-        return float.__repr__(value)
-    if isinstance(value, tuple) and depth > 0:
-        items = tuple.__getitem__(value, slice(0, 5))
-        parts = [_safe_repr(item, depth - 1) for item in items]
-        if any(part is None for part in parts):
-            return None
-        more = ", \u2026" if tuple.__len__(value) > 5 else ""
-        comma = "," if tuple.__len__(value) == 1 else ""
-        return "(" + ", ".join(parts) + comma + more + ")"  # type: ignore[arg-type]
-    return None
 
 
 # -- children ------------------------------------------------------------------------------
@@ -391,7 +258,7 @@ def _attributes(obj: object) -> list[Child]:
     ]
     named: list[Child] = []
     claimed: set[int] = set()
-    for name, value in _named_attributes(obj, kind):
+    for name, value in named_attributes(obj, kind):
         if id(value) in claimed:
             continue
         named.append(Child(f".{name}", {"kind": "attr", "value": name}, value))
@@ -402,107 +269,6 @@ def _attributes(obj: object) -> list[Child]:
         for k, item in enumerate(unnamed)
     ]
     return named
-
-
-def _named_attributes(obj: object, kind: type) -> Iterator[tuple[str, object]]:
-    referent_ids = {id(item) for item in gc.get_referents(obj)}
-    seen: set[str] = set()
-    for name, value in _slot_values(obj, kind):
-        seen.add(name)
-        yield name, value
-    for name in _candidate_names(kind):
-        if name in seen or name.startswith("__"):
-            continue
-        seen.add(name)
-        value = _instance_attribute(obj, kind, name)
-        if value is not _MISSING and id(value) in referent_ids:
-            yield name, value
-
-
-def _slot_values(obj: object, kind: type) -> Iterator[tuple[str, object]]:
-    for klass in TYPE_MRO(kind):
-        slots = TYPE_DICT(klass).get("__slots__", ())
-        if isinstance(slots, str):
-            slots = (slots,)
-        if not isinstance(slots, (tuple, list)):
-            continue
-        for name in slots:
-            if not isinstance(name, str):
-                continue
-            descriptor = TYPE_DICT(klass).get(_mangle(klass, name))
-            if type(descriptor) is not types.MemberDescriptorType:
-                continue
-            try:
-                yield name, descriptor.__get__(obj, kind)
-            except AttributeError:
-                continue
-
-
-def _mangle(klass: type, name: str) -> str:
-    if name.startswith("__") and not name.endswith("__"):
-        return "_" + str(TYPE_DICT(klass).get("__name__", klass.__name__)).lstrip("_") + name
-    return name
-
-
-_candidates: dict[type, list[str]] = {}
-
-
-def _candidate_names(kind: type) -> list[str]:
-    """Names an instance of ``kind`` probably has: dataclass fields, ``__match_args__``,
-    and every name stored as an attribute by the code of the class's functions."""
-    found = _candidates.get(kind)
-    if found is not None:
-        return found
-    names: dict[str, None] = {}
-    for klass in TYPE_MRO(kind):
-        if klass is object:
-            continue
-        namespace = TYPE_DICT(klass)
-        fields = namespace.get("__dataclass_fields__")
-        if isinstance(fields, dict):
-            names.update(dict.fromkeys(name for name in fields if isinstance(name, str)))
-        match_args = namespace.get("__match_args__")
-        if isinstance(match_args, tuple):
-            names.update(dict.fromkeys(name for name in match_args if isinstance(name, str)))
-        for value in list(namespace.values()):
-            functions: list[object] = [value]
-            if isinstance(value, (staticmethod, classmethod)):
-                functions = [value.__func__]
-            elif isinstance(value, property):
-                functions = [value.fget, value.fset, value.fdel]
-            for function in functions:
-                if type(function) is types.FunctionType:
-                    for code in _codes(function.__code__):
-                        names.update(dict.fromkeys(code.co_names))
-    found = list(names)
-    if len(_candidates) > 10_000:
-        _candidates.clear()
-    _candidates[kind] = found
-    return found
-
-
-def _codes(code: types.CodeType) -> Iterator[types.CodeType]:
-    pending = [code]
-    while pending:
-        current = pending.pop()
-        yield current
-        pending.extend(const for const in current.co_consts if isinstance(const, types.CodeType))
-
-
-def _instance_attribute(obj: object, kind: type, name: str) -> object:
-    """The value of ``name`` if the instance itself holds one, else _MISSING. Runs no
-    descriptor and no ``__getattr__``: names the class defines with a ``__get__`` are
-    left out (properties run code), as are names the instance does not hold."""
-    for klass in TYPE_MRO(kind):
-        attribute = TYPE_DICT(klass).get(name, _MISSING)
-        if attribute is not _MISSING:
-            if hasattr(type(attribute), "__get__"):
-                return _MISSING
-            break
-    try:
-        return _OBJECT_GETATTRIBUTE(obj, name)
-    except Exception:
-        return _MISSING
 
 
 # -- paths -----------------------------------------------------------------------------------

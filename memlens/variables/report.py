@@ -34,7 +34,7 @@ as their data: ``nbytes`` for a numeric column (its slice of the block), its poi
 plus the objects for an object column, the extension array for others.
 
 Flags on rows, besides :mod:`memlens.sizing`'s: ``getattr_hostile`` (see
-:data:`.parts.GETATTR_HOSTILE`), ``mutated`` (the name was rebound or deleted
+:data:`.describe.GETATTR_HOSTILE`), ``mutated`` (the name was rebound or deleted
 while it was being sized), ``retained_approx`` (another root's walk was cut short, so
 some of what this row shares with it may be counted as its own: its retained size may be
 too high).
@@ -49,8 +49,8 @@ from typing import Any, Callable
 
 from .. import libraries, sizing
 from ..wire.protocol import ChildRow, ExpandBody, PathStep, VariableRow, VariablesBody
+from . import describe, parts
 from . import names as namespace
-from . import parts as explore
 
 RETAINED_APPROX = "retained_approx"
 """Another root's walk was cut short: this row's retained size may be too high."""
@@ -72,13 +72,13 @@ class _Described:
     __slots__ = ("expandable", "flags", "getsizeof", "shape", "type")
 
     def __init__(self, obj: object) -> None:
-        self.type = explore.type_name(obj)
-        self.shape = _guard(explore.shape, obj)
+        self.type = describe.type_name(obj)
+        self.shape = _guard(describe.shape, obj)
         size, flag = sizing.checked_getsizeof(obj)
         self.getsizeof = size
         self.flags: list[str] = [] if flag is None else [flag]
-        self.flags += explore.attribute_flags(obj)
-        self.expandable = explore.expandable(obj)
+        self.flags += describe.attribute_flags(obj)
+        self.expandable = parts.expandable(obj)
 
 
 def _guard(function: Callable[[object], Any], obj: object) -> Any:
@@ -163,7 +163,7 @@ def variables_body(
         output_cache = {
             "name": OUTPUT_CACHE_NAME,
             "type": OUTPUT_CACHE_TYPE,
-            "shape": explore.shape(out),
+            "shape": describe.shape(out),
             "getsizeof": size,
             "deep": sizes.deep,
             "retained": sizes.retained,
@@ -171,7 +171,7 @@ def variables_body(
             "flags": _flags(
                 [*([] if flag is None else [flag]), *sizes.flags], sizes.partial, approx
             ),
-            "expandable": explore.expandable(out),
+            "expandable": parts.expandable(out),
         }
     return {
         "rows": rows,
@@ -203,12 +203,12 @@ def expand_body(
     the module's docstring)."""
     user_ns = _user_ns(shell)
     steps: list[dict[str, Any]] = [dict(step) for step in path]
-    containers = explore.trail(user_ns, steps)
+    containers = parts.trail(user_ns, steps)
     parent = containers[-1]
     offset = int(offset)
     limit = int(limit)
-    total = explore.count(parent)
-    page = explore.children(parent, offset, limit)
+    total = parts.count(parent)
+    page = parts.children(parent, offset, limit)
     pandas = libraries.pandas_frames()
     columns = pandas is not None and pandas.is_frame(parent)
     roots: list[list[object]] = []
@@ -226,8 +226,8 @@ def expand_body(
     rest += cache or []
     rest += hidden
     roots += [
-        explore.siblings(parent, page),
-        explore.siblings_along(containers, steps),
+        parts.siblings(parent, page),
+        parts.siblings_along(containers, steps),
         rest,
     ]
     shares += [0.0, 0.0, 0.0]

@@ -12,10 +12,12 @@ import pytest
 from sizing_truth import need
 
 from memlens.sizing import deep_size
+from memlens.variables import describe
 from memlens.variables import names as variable_names
 from memlens.variables import parts as object_parts
 from memlens.variables import report as variables_report
-from memlens.variables.parts import PathError, children, count, label, resolve, shape, type_name
+from memlens.variables.describe import label, shape, type_name
+from memlens.variables.parts import PathError, children, count, resolve
 from memlens.wire import protocol
 
 
@@ -81,7 +83,7 @@ def test_labels_never_run_user_code() -> None:
     assert label(b"ab", "?") == "b'ab'"
     assert label(Trap(), "<key 3: Trap>") == "<key 3: Trap>"
     assert label((1, Trap()), "fallback") == "fallback"
-    assert len(label("x" * 1000, "?")) == object_parts.LABEL_LENGTH
+    assert len(label("x" * 1000, "?")) == describe.LABEL_LENGTH
     assert label(10**5000, "?") == "<int of 16610 bits>"
 
 
@@ -116,8 +118,8 @@ def test_attributes_without_dict_or_hooks() -> None:
     assert {c.label for c in children(holder)} == {".name", ".weights"}
     slotted = Slotted()
     assert {c.label for c in children(slotted)} == {".values", ".__secret"}
-    assert object_parts.attribute_flags(trap) == ["getattr_hostile"]
-    assert object_parts.attribute_flags(holder) == []
+    assert describe.attribute_flags(trap) == ["getattr_hostile"]
+    assert describe.attribute_flags(holder) == []
 
 
 def test_unnamed_referents_are_indexed() -> None:
