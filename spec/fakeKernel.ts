@@ -53,6 +53,7 @@ export interface IExecuteCall {
   code: string;
   silent?: boolean;
   store_history?: boolean;
+  user_expressions?: Record<string, string>;
 }
 
 export class FakeKernel {
@@ -63,6 +64,16 @@ export class FakeKernel {
   executes: IExecuteCall[] = [];
   comms: FakeComm[] = [];
   executeReply: Record<string, unknown> = { status: 'ok', execution_count: 0 };
+  /**
+   * What each user expression evaluates to, like IPython's `user_expressions`
+   * (the default: memlens is not installed, so importing it fails).
+   */
+  evaluate: (expression: string) => Record<string, unknown> = () => ({
+    status: 'error',
+    ename: 'ModuleNotFoundError',
+    evalue: "No module named 'memlens'",
+    traceback: []
+  });
   answer: Answer = () => undefined;
   /** Resolve the bootstrap execute only when the test says so. */
   holdExecute: Promise<void> | null = null;
@@ -73,7 +84,19 @@ export class FakeKernel {
 
   requestExecute(content: IExecuteCall): { done: Promise<unknown> } {
     this.executes.push(content);
-    const reply = { content: this.executeReply };
+    const expressions: Record<string, unknown> = {};
+    for (const [key, expression] of Object.entries(
+      content.user_expressions ?? {}
+    )) {
+      expressions[key] = this.evaluate(expression);
+    }
+    // As ipykernel: user expressions are evaluated only after code that ran.
+    const reply = {
+      content:
+        this.executeReply.status === 'ok'
+          ? { ...this.executeReply, user_expressions: expressions }
+          : this.executeReply
+    };
     const done = this.holdExecute
       ? this.holdExecute.then(() => reply)
       : Promise.resolve(reply);

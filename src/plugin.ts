@@ -4,32 +4,34 @@ import {
   type JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
-import {
-  INotebookTracker,
-  NotebookActions,
-  type NotebookPanel
-} from '@jupyterlab/notebook';
+import { INotebookTracker, type NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 
+import { addExportCommands, ExportCommandIDs } from './cells/exportCommands';
 import { NotebookBadges } from './cells/notebookBadges';
-import { BOOTSTRAP_CODE } from './kernelSource.generated';
-import { MemlensService } from './connection/service';
-import { toCsv, toHtml, toJson, type IReportMeta } from './cells/report';
 import { readSettings, SettingsModel } from './common/settings';
-import { MemorySidebar } from './sidebar/panel';
+import { MemlensService } from './connection/service';
 import { RssStatusItem } from './kernel/statusItem';
+import { MemorySidebar } from './sidebar/panel';
+import { loadBootstrapCode } from './wire/bootstrap';
 
 /** Command ids. */
 export namespace CommandIDs {
   export const openSidebar = 'memlens:open-sidebar';
   export const refresh = 'memlens:refresh';
-  export const exportCsv = 'memlens:export-csv';
-  export const exportJson = 'memlens:export-json';
-  export const exportHtml = 'memlens:export-html';
+  export const exportCsv = ExportCommandIDs.csv;
+  export const exportJson = ExportCommandIDs.json;
+  export const exportHtml = ExportCommandIDs.html;
 }
 
 const PLUGIN_ID = 'jupyterlab-memlens:plugin';
+
+/** Where the sidebar sits among the right area's panels (higher: further down). */
+const SIDEBAR_RANK = 900;
+
+/** Where the RSS readout sits among the status bar's left items. */
+const STATUS_ITEM_RANK = 4;
 
 /** The Memory sidebar and the per-cell badges, for every notebook's kernel. */
 export const memlensPlugin: JupyterFrontEndPlugin<void> = {
@@ -50,29 +52,23 @@ export const memlensPlugin: JupyterFrontEndPlugin<void> = {
     const settings = new SettingsModel();
     const service = new MemlensService({
       tracker,
-      bootstrapCode: BOOTSTRAP_CODE,
+      loadBootstrapCode,
       settings
     });
-    const refreshActive = (): void => {
-      void service.active?.refresh();
-    };
 
     const sidebar = new MemorySidebar({
-      onRefresh: refreshActive,
+      onRefresh: () => void app.commands.execute(CommandIDs.refresh),
       onRetry: () => service.active?.reconnect(),
       onExport: () => void app.commands.execute(CommandIDs.exportHtml),
-      onShow: refreshActive,
       onSelectCell: cellId => Private.showCell(tracker.currentWidget, cellId),
       settings
     });
     sidebar.setConnection(service.active);
-    service.activeChanged.connect((_, connection) => {
-      sidebar.setConnection(connection);
-      if (sidebar.isVisible) {
-        void connection?.refresh();
-      }
-    });
-    app.shell.add(sidebar, 'right', { rank: 900, type: 'Memory' });
+    service.activeChanged.connect((_, connection) =>
+      sidebar.setConnection(connection)
+    );
+    app.shell.add(sidebar, 'right', { rank: SIDEBAR_RANK, type: 'Memory' });
+    restorer?.add(sidebar, sidebar.id);
 
     if (statusBar) {
       const item = new RssStatusItem({
@@ -86,11 +82,10 @@ export const memlensPlugin: JupyterFrontEndPlugin<void> = {
       statusBar.registerStatusItem('jupyterlab-memlens:rss', {
         item,
         align: 'left',
-        rank: 4,
+        rank: STATUS_ITEM_RANK,
         isActive: () => tracker.currentWidget !== null
       });
     }
-    restorer?.add(sidebar, sidebar.id);
 
     // Badges live with each notebook panel, from its creation to its disposal.
     app.docRegistry.addWidgetExtension('Notebook', {
@@ -102,71 +97,18 @@ export const memlensPlugin: JupyterFrontEndPlugin<void> = {
         })
     });
 
-    NotebookActions.executed.connect((_, { notebook }) => {
-      const connection = service.connectionForNotebook(notebook);
-      if (!connection) {
-        return;
-      }
-      void connection.pullCells();
-      if (
-        settings.value.refreshAfterCell &&
-        sidebar.isVisible &&
-        connection === service.active
-      ) {
-        void connection.refresh();
-        sidebar.variables.refreshIfVisible();
-      }
-    });
-
     app.commands.addCommand(CommandIDs.openSidebar, {
       label: 'Open Memory Panel',
       caption: 'Show the memlens Memory sidebar',
-      execute: () => {
-        app.shell.activateById(sidebar.id);
-        refreshActive();
-      }
+      execute: () => app.shell.activateById(sidebar.id)
     });
     app.commands.addCommand(CommandIDs.refresh, {
       label: 'Refresh Memory Readings',
       caption: "Read the active notebook kernel's memory again",
       isEnabled: () => !!service.active?.session,
-      execute: refreshActive
+      execute: () => service.active?.refresh()
     });
-    const exports: Array<[string, string, string, string]> = [
-      [CommandIDs.exportCsv, 'CSV', 'csv', 'text/csv'],
-      [CommandIDs.exportJson, 'JSON', 'json', 'application/json'],
-      [CommandIDs.exportHtml, 'HTML Page', 'html', 'text/html']
-    ];
-    for (const [id, label, extension, type] of exports) {
-      app.commands.addCommand(id, {
-        label: `Export Cell Memory Report (${label})`,
-        caption: "Download the active notebook's per-cell memory readouts",
-        isEnabled: () => (service.active?.history.entries.length ?? 0) > 0,
-        execute: () => {
-          const connection = service.active;
-          if (!connection) {
-            return;
-          }
-          const entries = connection.history.entries;
-          const meta: IReportMeta = {
-            notebook: connection.model.notebookName,
-            exportedAt: new Date().toISOString()
-          };
-          const text =
-            extension === 'csv'
-              ? toCsv(entries)
-              : extension === 'json'
-                ? toJson(entries, meta)
-                : toHtml(entries, meta, settings.value.units);
-          const base = (meta.notebook.split('/').pop() ?? 'notebook').replace(
-            /\.ipynb$/,
-            ''
-          );
-          Private.download(`${base}-memory.${extension}`, text, type);
-        }
-      });
-      palette?.addItem({ command: id, category: 'memlens' });
-    }
+    addExportCommands(app, service, settings, palette);
     palette?.addItem({ command: CommandIDs.openSidebar, category: 'memlens' });
     palette?.addItem({ command: CommandIDs.refresh, category: 'memlens' });
 
@@ -182,18 +124,6 @@ export const memlensPlugin: JupyterFrontEndPlugin<void> = {
 };
 
 namespace Private {
-  /** Save text as a file through the browser's download. */
-  export function download(name: string, text: string, type: string): void {
-    const url = URL.createObjectURL(new Blob([text], { type }));
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = name;
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
-  }
-
   /** Select a cell by id in the notebook and scroll it into view. */
   export function showCell(panel: NotebookPanel | null, cellId: string): void {
     if (!panel) {

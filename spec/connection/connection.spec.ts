@@ -8,7 +8,7 @@ function connect(context: FakeSessionContext): NotebookConnection {
   return new NotebookConnection({
     sessionContext: context as unknown as ISessionContext,
     notebookName: 'demo.ipynb',
-    bootstrapCode: 'BOOT',
+    loadBootstrapCode: () => Promise.resolve('BOOT'),
     timeoutMs: 1000
   });
 }
@@ -67,7 +67,13 @@ describe('NotebookConnection', () => {
     await settle();
     expect(connection.model.state).toBe('connected');
     expect(connection.model.info?.pid).toBe(22);
-    expect(kernel.executes).toHaveLength(2);
+    // Each start probes for the installed package, then sends the bundle.
+    expect(kernel.executes.map(call => call.code)).toEqual([
+      '',
+      'BOOT',
+      '',
+      'BOOT'
+    ]);
   });
 
   it('shows a dead kernel, and recovers when it comes back', async () => {
@@ -165,7 +171,7 @@ describe('NotebookConnection', () => {
     const options = {
       sessionContext: context as unknown as ISessionContext,
       notebookName: 'demo.ipynb',
-      bootstrapCode: 'BOOT',
+      loadBootstrapCode: () => Promise.resolve('BOOT'),
       timeoutMs: 1000
     };
     const plain = new NotebookConnection(options);

@@ -28,7 +28,7 @@ describe('RssStatusItem', () => {
     const connection = new NotebookConnection({
       sessionContext: context as unknown as ISessionContext,
       notebookName: 'a.ipynb',
-      bootstrapCode: 'BOOT',
+      loadBootstrapCode: () => Promise.resolve('BOOT'),
       timeoutMs: 1000
     });
     const item = new RssStatusItem({

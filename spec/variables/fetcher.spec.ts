@@ -98,7 +98,7 @@ async function connectedFetcher(): Promise<{
   };
   const session = new MemlensSession({
     kernel: kernel.asKernel(),
-    bootstrapCode: 'BOOT',
+    loadBootstrapCode: () => Promise.resolve('BOOT'),
     timeoutMs: 1000
   });
   await session.start();

@@ -70,3 +70,26 @@ describe('VariablesSection', () => {
     expect(flagsText(['capped'])).toContain(`"${CAP_TITLE}"`);
   });
 });
+
+describe('VariablesSection visibility', () => {
+  it('tells its fetcher whether it is shown, and lets go of it', () => {
+    const section = new VariablesSection({ settings: new SettingsModel() });
+    const first = new VariablesFetcher({ session: () => null, budgetMs: 50 });
+    const second = new VariablesFetcher({ session: () => null, budgetMs: 50 });
+    section.fetcher = first;
+    expect(first.isActive).toBe(false);
+    Widget.attach(section, document.body);
+    expect(first.isActive).toBe(true);
+    section.hide();
+    expect(first.isActive).toBe(false);
+    section.show();
+    expect(first.isActive).toBe(true);
+    section.fetcher = second;
+    expect(first.isActive).toBe(false);
+    expect(second.isActive).toBe(true);
+    section.dispose();
+    expect(second.isActive).toBe(false);
+    first.dispose();
+    second.dispose();
+  });
+});

@@ -1,3 +1,8 @@
+import {
+  PROBE_EXPRESSION,
+  PROBE_KEY,
+  loadBootstrapCode
+} from '../../src/wire/bootstrap';
 import { ProtocolError } from '../../src/wire/protocol';
 import {
   BootstrapError,
@@ -10,22 +15,25 @@ import { answering, snapshotBody } from '../replies';
 function sessionFor(kernel: FakeKernel, timeoutMs = 1000): MemlensSession {
   return new MemlensSession({
     kernel: kernel.asKernel(),
-    bootstrapCode: 'BOOT',
+    loadBootstrapCode: () => Promise.resolve('BOOT'),
     timeoutMs
   });
 }
 
 describe('MemlensSession', () => {
-  it('bootstraps silently, opens the comm with the version, then says hello', async () => {
+  it('probes silently, loads the bundle into a kernel without memlens, opens the comm, then says hello', async () => {
     const kernel = new FakeKernel();
     kernel.answer = answering(4242);
     const info = await sessionFor(kernel).start();
+    const silent = {
+      silent: true,
+      store_history: false,
+      allow_stdin: false,
+      stop_on_error: false
+    };
     expect(kernel.executes).toEqual([
-      expect.objectContaining({
-        code: 'BOOT',
-        silent: true,
-        store_history: false
-      })
+      { ...silent, code: '', user_expressions: { memlens: PROBE_EXPRESSION } },
+      { ...silent, code: 'BOOT', user_expressions: {} }
     ]);
     expect(kernel.comms).toHaveLength(1);
     expect(kernel.comms[0].targetName).toBe('memlens');
@@ -37,6 +45,107 @@ describe('MemlensSession', () => {
       args: {}
     });
     expect(info.pid).toBe(4242);
+  });
+
+  it('sends only the probe to a kernel with memlens installed, and never loads the bundle', async () => {
+    const kernel = new FakeKernel();
+    kernel.answer = answering(7);
+    kernel.evaluate = () => ({
+      status: 'ok',
+      data: { 'text/plain': 'None' },
+      metadata: {}
+    });
+    const load = jest.fn(() => Promise.resolve('BOOT'));
+    const session = new MemlensSession({
+      kernel: kernel.asKernel(),
+      loadBootstrapCode: load
+    });
+    const info = await session.start();
+    expect(load).not.toHaveBeenCalled();
+    expect(kernel.executes).toHaveLength(1);
+    expect(kernel.executes[0]).toMatchObject({
+      code: '',
+      silent: true,
+      store_history: false,
+      user_expressions: { [PROBE_KEY]: PROBE_EXPRESSION }
+    });
+    expect(kernel.comms).toHaveLength(1);
+    expect(info.pid).toBe(7);
+  });
+
+  it('loads the bundle once for each import error the probe may report', async () => {
+    for (const ename of ['ModuleNotFoundError', 'ImportError']) {
+      const kernel = new FakeKernel();
+      kernel.answer = answering(8);
+      kernel.evaluate = () => ({ status: 'error', ename, evalue: 'no' });
+      const load = jest.fn(() => Promise.resolve('BOOT'));
+      await new MemlensSession({
+        kernel: kernel.asKernel(),
+        loadBootstrapCode: load
+      }).start();
+      expect(load).toHaveBeenCalledTimes(1);
+      expect(kernel.executes.map(call => call.code)).toEqual(['', 'BOOT']);
+    }
+  });
+
+  it('loads the bundle when the kernel does not evaluate the probe', async () => {
+    const kernel = new FakeKernel();
+    kernel.answer = answering(9);
+    kernel.executeReply = { status: 'ok', execution_count: 0 };
+    kernel.evaluate = () => ({});
+    await sessionFor(kernel).start();
+    expect(kernel.executes.map(call => call.code)).toEqual(['', 'BOOT']);
+  });
+
+  it('reports an installed memlens that fails to load, without loading the bundle', async () => {
+    const kernel = new FakeKernel();
+    kernel.evaluate = () => ({
+      status: 'error',
+      ename: 'AttributeError',
+      evalue: "module 'memlens.wire.comm' has no attribute 'register'"
+    });
+    const load = jest.fn(() => Promise.resolve('BOOT'));
+    const start = new MemlensSession({
+      kernel: kernel.asKernel(),
+      loadBootstrapCode: load
+    }).start();
+    await expect(start).rejects.toThrow(BootstrapError);
+    await expect(start).rejects.toThrow(
+      "AttributeError: module 'memlens.wire.comm' has no attribute 'register'"
+    );
+    expect(load).not.toHaveBeenCalled();
+    expect(kernel.executes).toHaveLength(1);
+    expect(kernel.comms).toHaveLength(0);
+  });
+
+  it('reports a bundle that fails to load', async () => {
+    const kernel = new FakeKernel();
+    const session = sessionFor(kernel);
+    kernel.requestExecute = (content => {
+      kernel.executes.push(content);
+      const failed = content.code === 'BOOT';
+      return {
+        done: Promise.resolve({
+          content: failed
+            ? { status: 'error', ename: 'SyntaxError', evalue: 'bad' }
+            : {
+                status: 'ok',
+                user_expressions: {
+                  memlens: { status: 'error', ename: 'ImportError', evalue: '' }
+                }
+              }
+        })
+      };
+    }) as FakeKernel['requestExecute'];
+    await expect(session.start()).rejects.toThrow('SyntaxError: bad');
+    expect(kernel.executes).toHaveLength(2);
+    expect(kernel.comms).toHaveLength(0);
+  });
+
+  it('loads the bundled kernel source on demand', async () => {
+    const code = await loadBootstrapCode();
+    expect(code.startsWith('exec(')).toBe(true);
+    expect(code).toContain('__memlens_bootstrap__');
   });
 
   it('reports a failed bootstrap with the kernel error', async () => {
@@ -157,16 +266,27 @@ describe('MemlensSession', () => {
     expect(session.isDisposed).toBe(true);
   });
 
-  it('emits events and ignores unreadable ones', async () => {
+  it('ignores messages that are not replies: a retired event, another version, garbage', async () => {
     const kernel = new FakeKernel();
     kernel.answer = answering(1);
     const session = sessionFor(kernel);
     await session.start();
-    const events: string[] = [];
-    session.event.connect((_, event) => events.push(event.event));
-    kernel.comms[0].deliver({ v: 1, type: 'event', event: 'tick', body: {} });
-    kernel.comms[0].deliver({ v: 9, type: 'event', event: 'future', body: {} });
-    kernel.comms[0].deliver('garbage');
-    expect(events).toEqual(['tick']);
+    kernel.answer = () => undefined;
+    const pending = session.request('snapshot', {});
+    const comm = kernel.comms[0];
+    const id = comm.sent[comm.sent.length - 1].id;
+    comm.deliver({ v: 1, type: 'event', event: 'tick', body: {} });
+    comm.deliver({ v: 9, type: 'event', event: 'future', body: {} });
+    comm.deliver('garbage');
+    expect(session.isDisposed).toBe(false);
+    comm.deliver({
+      v: 1,
+      type: 'reply',
+      id,
+      command: 'snapshot',
+      ok: true,
+      body: snapshotBody(5)
+    });
+    expect((await pending).rss).toBe(5);
   });
 });

@@ -1,13 +1,12 @@
 /** Pure: what a cell's badge says, its tooltip and its colour. */
 
+import { MIB } from '../common/constants';
 import { formatBytes, formatDelta, formatDuration } from '../common/format';
 import type { ICellRecord } from '../wire/protocol';
 import type { Units } from '../common/settings';
 
 /** The badge's colour band. */
 export type Level = 'normal' | 'warn' | 'alert';
-
-const MIB = 1024 * 1024;
 
 /** RSS after minus before; null when either is unknown. */
 export function rssDelta(record: ICellRecord): number | null {

@@ -1,6 +1,8 @@
 import type { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { Signal, type ISignal } from '@lumino/signaling';
 
+import { REQUEST_TIMEOUT_MS, VARIABLES_BUDGET_MS } from './constants';
+
 /** How byte counts are written: binary (MiB, 1024²) or decimal (MB, 1000²). */
 export type Units = 'binary' | 'decimal';
 
@@ -16,7 +18,9 @@ export interface IMemlensSettings {
   persistInNotebook: boolean;
   /** Run tracemalloc for each cell (slows code down while on). */
   precise: boolean;
+  /** Read memory again after each cell, while the sidebar is visible. */
   refreshAfterCell: boolean;
+  /** How long to wait for each reply from the kernel (ms). */
   requestTimeoutMs: number;
   /** Time budget of one sizing of all variables (ms). */
   variablesBudgetMs: number;
@@ -36,8 +40,8 @@ export const DEFAULT_SETTINGS: IMemlensSettings = {
   persistInNotebook: false,
   precise: false,
   refreshAfterCell: true,
-  requestTimeoutMs: 30000,
-  variablesBudgetMs: 300,
+  requestTimeoutMs: REQUEST_TIMEOUT_MS,
+  variablesBudgetMs: VARIABLES_BUDGET_MS,
   variablesMemoryCapMiB: 0
 };
 

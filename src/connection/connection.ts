@@ -3,6 +3,8 @@ import type { Kernel } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
 
 import { CellHistoryModel } from '../cells/model';
+import { Coalescer } from '../common/coalesce';
+import { DEFAULT_SETTINGS } from '../common/settings';
 import { KernelModel } from '../kernel/model';
 import { BootstrapError, MemlensSession, RequestError } from '../wire/session';
 import { VariablesFetcher } from '../variables/fetcher';
@@ -22,20 +24,24 @@ const MAX_RETRIES = 3;
 /**
  * Keeps one notebook's memlens session in step with its kernel: starts it,
  * drops it on restart, shutdown or kernel change, and starts it again. The only
- * writer of the notebook's KernelModel.
+ * writer of the notebook's KernelModel. Reads memory again only while active
+ * (someone shows it), like the table of contents' model.
  */
 export class NotebookConnection implements IDisposable {
   constructor(options: NotebookConnection.IOptions) {
     this._context = options.sessionContext;
-    this._bootstrapCode = options.bootstrapCode;
+    this._loadBootstrapCode = options.loadBootstrapCode;
     this._timeoutMs = options.timeoutMs;
-    this._precise = options.precise ?? false;
+    this._precise = options.precise ?? DEFAULT_SETTINGS.precise;
+    this.refreshAfterCell =
+      options.refreshAfterCell ?? DEFAULT_SETTINGS.refreshAfterCell;
     this.model = new KernelModel({ notebookName: options.notebookName });
     this.history = new CellHistoryModel();
     this.variables = new VariablesFetcher({
       session: () => this.session,
-      budgetMs: options.variablesBudgetMs ?? 300,
-      memoryCapMiB: options.variablesMemoryCapMiB ?? 0
+      budgetMs: options.variablesBudgetMs ?? DEFAULT_SETTINGS.variablesBudgetMs,
+      memoryCapMiB:
+        options.variablesMemoryCapMiB ?? DEFAULT_SETTINGS.variablesMemoryCapMiB
     });
     const ctx = this._context;
     ctx.sessionChanged.connect(this._reconcile, this);
@@ -55,6 +61,27 @@ export class NotebookConnection implements IDisposable {
   /** Variable sizes of this notebook's kernel. */
   readonly variables: VariablesFetcher;
 
+  /** Read memory again after each cell run, while active. */
+  refreshAfterCell: boolean;
+
+  /**
+   * Whether the readings are shown (the sidebar is visible and follows this
+   * notebook). Becoming active reads memory again: readings may be stale.
+   */
+  get isActive(): boolean {
+    return this._isActive;
+  }
+
+  set isActive(active: boolean) {
+    if (active === this._isActive) {
+      return;
+    }
+    this._isActive = active;
+    if (active) {
+      void this.refresh();
+    }
+  }
+
   get isDisposed(): boolean {
     return this._isDisposed;
   }
@@ -71,26 +98,29 @@ export class NotebookConnection implements IDisposable {
 
   /** Read the kernel's memory again; overlapping calls are merged. */
   refresh(): Promise<void> {
-    if (this._refreshing) {
-      this._refreshAgain = true;
-      return this._refreshing;
-    }
-    this._refreshing = this._refreshLoop().finally(() => {
-      this._refreshing = null;
-    });
-    return this._refreshing;
+    return this._refresher.run();
   }
 
   /** Fetch the records of cells run since the last fetch; overlapping calls are merged. */
   pullCells(): Promise<void> {
-    if (this._pulling) {
-      this._pullAgain = true;
-      return this._pulling;
+    return this._puller.run();
+  }
+
+  /**
+   * A cell of this notebook finished running: fetch its record and, if the
+   * setting asks and someone is looking, fresh readings and variable sizes.
+   */
+  cellRan(): void {
+    void this.pullCells();
+    if (!this.refreshAfterCell) {
+      return;
     }
-    this._pulling = this._pullLoop().finally(() => {
-      this._pulling = null;
-    });
-    return this._pulling;
+    if (this._isActive) {
+      void this.refresh();
+    }
+    if (this.variables.isActive) {
+      void this.variables.refresh();
+    }
   }
 
   /** Turn precise (tracemalloc) mode on or off in the kernel. */
@@ -103,9 +133,7 @@ export class NotebookConnection implements IDisposable {
     try {
       await session.request('configure', { precise });
     } catch (error) {
-      if (!(error instanceof RequestError)) {
-        this.model.update({ message: String(error) });
-      }
+      this._report(error);
     }
   }
 
@@ -133,48 +161,45 @@ export class NotebookConnection implements IDisposable {
     this.variables.dispose();
   }
 
-  private async _refreshLoop(): Promise<void> {
-    do {
-      this._refreshAgain = false;
-      const session = this.session;
-      if (!session) {
-        return;
+  private async _readSnapshot(): Promise<void> {
+    const session = this.session;
+    if (!session) {
+      return;
+    }
+    try {
+      const snapshot = await session.request('snapshot', {});
+      if (session === this._session) {
+        this.model.update({ snapshot });
       }
-      try {
-        const snapshot = await session.request('snapshot', {});
-        if (session === this._session) {
-          this.model.update({ snapshot });
-        }
-      } catch (error) {
-        // A busy kernel answers late; the next refresh catches up. A closed
-        // session is reconciled by its `closed` signal.
-        if (!(error instanceof RequestError)) {
-          this.model.update({ message: String(error) });
-        }
-      }
-    } while (this._refreshAgain);
+    } catch (error) {
+      // A busy kernel answers late; the next refresh catches up. A closed
+      // session is reconciled by its `closed` signal.
+      this._report(error);
+    }
   }
 
-  private async _pullLoop(): Promise<void> {
-    do {
-      this._pullAgain = false;
-      const session = this.session;
-      if (!session) {
-        return;
+  private async _readCells(): Promise<void> {
+    const session = this.session;
+    if (!session) {
+      return;
+    }
+    try {
+      const body = await session.request('cells', {
+        after: this.history.lastSeq
+      });
+      if (session === this._session) {
+        this.history.add(body.records, body.precise);
       }
-      try {
-        const body = await session.request('cells', {
-          after: this.history.lastSeq
-        });
-        if (session === this._session) {
-          this.history.add(body.records, body.precise);
-        }
-      } catch (error) {
-        if (!(error instanceof RequestError)) {
-          this.model.update({ message: String(error) });
-        }
-      }
-    } while (this._pullAgain);
+    } catch (error) {
+      this._report(error);
+    }
+  }
+
+  /** Show an unexpected failure; a timeout or a closed session is not one. */
+  private _report(error: unknown): void {
+    if (!(error instanceof RequestError)) {
+      this.model.update({ message: String(error) });
+    }
   }
 
   private _onKernelChanged(): void {
@@ -217,10 +242,9 @@ export class NotebookConnection implements IDisposable {
     if (this._session || this._starting === kernel) {
       return;
     }
-    if (this.model.state === 'unsupported' || this.model.state === 'error') {
-      if (this._failedKernel === kernel) {
-        return;
-      }
+    const failed = ['unsupported', 'error'].includes(this.model.state);
+    if (failed && this._failedKernel === kernel) {
+      return;
     }
     void this._start(kernel, kernelName);
   }
@@ -250,7 +274,7 @@ export class NotebookConnection implements IDisposable {
       }
       const session = new MemlensSession({
         kernel,
-        bootstrapCode: this._bootstrapCode,
+        loadBootstrapCode: this._loadBootstrapCode,
         timeoutMs: this._timeoutMs
       });
       this._session = session;
@@ -341,17 +365,16 @@ export class NotebookConnection implements IDisposable {
   }
 
   private _context: ISessionContext;
-  private _bootstrapCode: string;
+  private _loadBootstrapCode: () => Promise<string>;
   private _timeoutMs: number;
   private _session: MemlensSession | null = null;
   private _starting: Kernel.IKernelConnection | null = null;
   private _failedKernel: Kernel.IKernelConnection | null = null;
   private _generation = 0;
   private _retries = 0;
-  private _refreshing: Promise<void> | null = null;
-  private _refreshAgain = false;
-  private _pulling: Promise<void> | null = null;
-  private _pullAgain = false;
+  private _refresher = new Coalescer(() => this._readSnapshot());
+  private _puller = new Coalescer(() => this._readCells());
+  private _isActive = false;
   private _precise: boolean;
   private _isDisposed = false;
 }
@@ -361,11 +384,14 @@ export namespace NotebookConnection {
   export interface IOptions {
     sessionContext: ISessionContext;
     notebookName: string;
-    bootstrapCode: string;
-    /** How long to wait for each reply from the kernel. */
+    /** The code that loads memlens in a kernel that lacks it, fetched on demand. */
+    loadBootstrapCode: () => Promise<string>;
+    /** How long to wait for each reply from the kernel, in ms. */
     timeoutMs: number;
     /** Start the kernel in precise (tracemalloc) mode. */
     precise?: boolean;
+    /** Read memory again after each cell run, while active. */
+    refreshAfterCell?: boolean;
     /** Time budget of a variables refresh, in ms. */
     variablesBudgetMs?: number;
     /** Cap on the sizing walk's own memory, in MiB; 0: the kernel's default. */

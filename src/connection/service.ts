@@ -1,7 +1,8 @@
-import type {
-  INotebookTracker,
-  Notebook,
-  NotebookPanel
+import {
+  NotebookActions,
+  type INotebookTracker,
+  type Notebook,
+  type NotebookPanel
 } from '@jupyterlab/notebook';
 import type { IDisposable } from '@lumino/disposable';
 import { Signal, type ISignal } from '@lumino/signaling';
@@ -16,13 +17,14 @@ import type { SettingsModel } from '../common/settings';
 export class MemlensService implements IDisposable {
   constructor(options: MemlensService.IOptions) {
     this._tracker = options.tracker;
-    this._bootstrapCode = options.bootstrapCode;
+    this._loadBootstrapCode = options.loadBootstrapCode;
     this._settings = options.settings;
     this._precise = this._settings.value.precise;
     this._tracker.widgetAdded.connect(this._onAdded, this);
     this._tracker.currentChanged.connect(this._onCurrentChanged, this);
     this._tracker.forEach(panel => this._onAdded(this._tracker, panel));
     this._settings.changed.connect(this._onSettingsChanged, this);
+    NotebookActions.executed.connect(this._onExecuted, this);
   }
 
   /** The active notebook's connection. */
@@ -63,6 +65,7 @@ export class MemlensService implements IDisposable {
     this._tracker.widgetAdded.disconnect(this._onAdded, this);
     this._tracker.currentChanged.disconnect(this._onCurrentChanged, this);
     this._settings.changed.disconnect(this._onSettingsChanged, this);
+    NotebookActions.executed.disconnect(this._onExecuted, this);
     for (const connection of this._connections.values()) {
       connection.dispose();
     }
@@ -82,9 +85,10 @@ export class MemlensService implements IDisposable {
     const connection = new NotebookConnection({
       sessionContext: panel.sessionContext,
       notebookName: panel.context.localPath,
-      bootstrapCode: this._bootstrapCode,
+      loadBootstrapCode: this._loadBootstrapCode,
       timeoutMs: settings.requestTimeoutMs,
       precise: settings.precise,
+      refreshAfterCell: settings.refreshAfterCell,
       variablesBudgetMs: settings.variablesBudgetMs,
       variablesMemoryCapMiB: settings.variablesMemoryCapMiB
     });
@@ -104,12 +108,13 @@ export class MemlensService implements IDisposable {
   }
 
   private _onSettingsChanged(): void {
+    const settings = this._settings.value;
     for (const connection of this._connections.values()) {
-      connection.variables.budgetMs = this._settings.value.variablesBudgetMs;
-      connection.variables.memoryCapMiB =
-        this._settings.value.variablesMemoryCapMiB;
+      connection.refreshAfterCell = settings.refreshAfterCell;
+      connection.variables.budgetMs = settings.variablesBudgetMs;
+      connection.variables.memoryCapMiB = settings.variablesMemoryCapMiB;
     }
-    const precise = this._settings.value.precise;
+    const precise = settings.precise;
     if (precise === this._precise) {
       return;
     }
@@ -119,12 +124,16 @@ export class MemlensService implements IDisposable {
     }
   }
 
+  private _onExecuted(_: unknown, { notebook }: { notebook: Notebook }): void {
+    this.connectionForNotebook(notebook)?.cellRan();
+  }
+
   private _onCurrentChanged(): void {
     this._activeChanged.emit(this.active);
   }
 
   private _tracker: INotebookTracker;
-  private _bootstrapCode: string;
+  private _loadBootstrapCode: () => Promise<string>;
   private _settings: SettingsModel;
   private _precise: boolean;
   private _connections = new Map<NotebookPanel, NotebookConnection>();
@@ -136,7 +145,8 @@ export class MemlensService implements IDisposable {
 export namespace MemlensService {
   export interface IOptions {
     tracker: INotebookTracker;
-    bootstrapCode: string;
+    /** The code that loads memlens in a kernel that lacks it, fetched on demand. */
+    loadBootstrapCode: () => Promise<string>;
     settings: SettingsModel;
   }
 }

@@ -17,7 +17,9 @@ import { VariablesSection } from '../variables/section';
 
 /**
  * The Memory sidebar: a header naming the notebook it follows, and one
- * collapsible section per concern. Sections render only while expanded.
+ * collapsible section per concern. Sections render only while expanded. It
+ * tells the connection it follows whether it is visible; the connection
+ * decides when to read memory again.
  */
 export class MemorySidebar extends SidePanel {
   constructor(options: MemorySidebar.IOptions) {
@@ -56,7 +58,6 @@ export class MemorySidebar extends SidePanel {
       })
     );
 
-    this._onShow = options.onShow;
     this._kernel = new KernelSection({
       onRetry: options.onRetry,
       settings: options.settings
@@ -74,13 +75,13 @@ export class MemorySidebar extends SidePanel {
     this.addWidget(this._variables);
   }
 
-  /** The Variables section, which refreshes itself only while visible. */
-  get variables(): VariablesSection {
-    return this._variables;
-  }
-
   /** Show the active notebook's connection; null when no notebook is active. */
   setConnection(connection: NotebookConnection | null): void {
+    if (this._connection) {
+      this._connection.isActive = false;
+    }
+    this._connection = connection;
+    this._tellVisibility();
     const model = connection?.model ?? null;
     this._kernel.model = model;
     this._cells.model = connection?.history ?? null;
@@ -92,13 +93,37 @@ export class MemorySidebar extends SidePanel {
   }
 
   dispose(): void {
-    this._model?.changed.disconnect(this._showName, this);
+    this.setConnection(null);
     super.dispose();
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this._tellVisibility();
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    if (this._connection) {
+      this._connection.isActive = false;
+    }
+    super.onBeforeDetach(msg);
   }
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
-    this._onShow();
+    this._tellVisibility();
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this._tellVisibility();
+  }
+
+  /** The connection reads memory again only while someone can see it. */
+  private _tellVisibility(): void {
+    if (this._connection) {
+      this._connection.isActive = this.isVisible;
+    }
   }
 
   /** The notebook's file name, its path in the tooltip. */
@@ -108,12 +133,12 @@ export class MemorySidebar extends SidePanel {
     this._notebookLabel.title = path;
   }
 
+  private _connection: NotebookConnection | null = null;
   private _model: KernelModel | null = null;
   private _kernel: KernelSection;
   private _cells: CellsSection;
   private _variables: VariablesSection;
   private _notebookLabel: HTMLSpanElement;
-  private _onShow: () => void;
 }
 
 /** MemorySidebar's options. */
@@ -125,8 +150,6 @@ export namespace MemorySidebar {
     onRetry: () => void;
     /** Download the cell report. */
     onExport: () => void;
-    /** The sidebar became visible: readings may be stale. */
-    onShow: () => void;
     /** Show the cell with this id in the active notebook. */
     onSelectCell: (cellId: string) => void;
     settings: SettingsModel;

@@ -1,21 +1,18 @@
 import type { IDisposable } from '@lumino/disposable';
 
+import { Coalescer } from '../common/coalesce';
+import { MIB, PAGE_SIZE } from '../common/constants';
 import { VariablesModel, pathKey } from './model';
-import type { PathStep } from '../wire/protocol';
+import { MAX_EXPAND_LIMIT, type PathStep } from '../wire/protocol';
 import type { MemlensSession } from '../wire/session';
 
-/** Items fetched per page when expanding a container. */
-export const PAGE_SIZE = 100;
-
-/** Budget for finishing sizes the user asked to complete. */
+/** Budget for finishing sizes the user asked to complete, in ms. */
 const COMPLETE_BUDGET_MS = 10000;
-
-/** Bytes in a MiB. */
-const MIB = 1024 * 1024;
 
 /**
  * Asks a kernel for variable sizes and expansions, and writes the answers into
- * its VariablesModel. Overlapping refreshes are merged into one more.
+ * its VariablesModel. Overlapping refreshes are merged into one more. Sizes
+ * all variables again whenever it becomes active (someone shows them).
  */
 export class VariablesFetcher implements IDisposable {
   constructor(options: VariablesFetcher.IOptions) {
@@ -40,16 +37,27 @@ export class VariablesFetcher implements IDisposable {
     return this._isDisposed;
   }
 
+  /**
+   * Whether the sizes are shown (the Variables section is visible and follows
+   * this notebook). Becoming active sizes every variable again.
+   */
+  get isActive(): boolean {
+    return this._isActive;
+  }
+
+  set isActive(active: boolean) {
+    if (active === this._isActive) {
+      return;
+    }
+    this._isActive = active;
+    if (active) {
+      void this.refresh();
+    }
+  }
+
   /** Size every variable again; expanded rows are reloaded too. */
   refresh(): Promise<void> {
-    if (this._refreshing) {
-      this._again = true;
-      return this._refreshing;
-    }
-    this._refreshing = this._loop([]).finally(() => {
-      this._refreshing = null;
-    });
-    return this._refreshing;
+    return this._refresher.run();
   }
 
   /** Finish the sizes of these variables, with a generous budget. */
@@ -84,13 +92,6 @@ export class VariablesFetcher implements IDisposable {
     }
     this._isDisposed = true;
     this.model.dispose();
-  }
-
-  private async _loop(complete: string[]): Promise<void> {
-    do {
-      this._again = false;
-      await this._fetch(complete);
-    } while (this._again && !this._isDisposed);
   }
 
   private async _fetch(complete: string[]): Promise<void> {
@@ -143,7 +144,7 @@ export class VariablesFetcher implements IDisposable {
       const page = await session.request('expand', {
         path,
         offset,
-        limit: Math.max(1, Math.min(limit, 1000)),
+        limit: Math.max(1, Math.min(limit, MAX_EXPAND_LIMIT)),
         budget_ms: this.budgetMs,
         ...Private.cap(this.memoryCapMiB)
       });
@@ -170,8 +171,8 @@ export class VariablesFetcher implements IDisposable {
   }
 
   private _session: () => MemlensSession | null;
-  private _refreshing: Promise<void> | null = null;
-  private _again = false;
+  private _refresher = new Coalescer(() => this._fetch([]));
+  private _isActive = false;
   private _isDisposed = false;
 }
 

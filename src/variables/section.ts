@@ -1,8 +1,9 @@
 import type { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { renderTreemap } from './treemap';
+import { PAGE_SIZE } from '../common/constants';
 import { formatBytes } from '../common/format';
+import { renderTreemap } from './treemap';
 import type { VariablesFetcher } from './fetcher';
 import { pathKey } from './model';
 import type { IChildRow, IVariableRow, PathStep } from '../wire/protocol';
@@ -43,8 +44,8 @@ const OUTPUT_CACHE = 'Out';
 
 /**
  * The Variables section: every user variable with getsizeof, deep and retained
- * sizes; sortable, filterable, expandable, or as a treemap. Fetches only while
- * visible.
+ * sizes; sortable, filterable, expandable, or as a treemap. It tells its
+ * fetcher whether it is visible; the fetcher decides when to size again.
  */
 export class VariablesSection extends Widget {
   constructor(options: VariablesSection.IOptions) {
@@ -69,30 +70,39 @@ export class VariablesSection extends Widget {
     if (fetcher === this._fetcher) {
       return;
     }
-    this._fetcher?.model.changed.disconnect(this._onChanged, this);
+    if (this._fetcher) {
+      this._fetcher.model.changed.disconnect(this._onChanged, this);
+      this._fetcher.isActive = false;
+    }
     this._fetcher = fetcher;
     fetcher?.model.changed.connect(this._onChanged, this);
-    this.refreshIfVisible();
+    this._tellVisibility();
     this.update();
-  }
-
-  /** Ask for fresh sizes, but only if someone can see them. */
-  refreshIfVisible(): void {
-    if (this.isVisible) {
-      void this._fetcher?.refresh();
-    }
   }
 
   dispose(): void {
-    this._fetcher?.model.changed.disconnect(this._onChanged, this);
+    this.fetcher = null;
     this._settings.changed.disconnect(this._onChanged, this);
-    this._fetcher = null;
     super.dispose();
   }
 
+  protected onAfterAttach(_msg: Message): void {
+    this._tellVisibility();
+  }
+
+  protected onBeforeDetach(_msg: Message): void {
+    if (this._fetcher) {
+      this._fetcher.isActive = false;
+    }
+  }
+
   protected onAfterShow(_msg: Message): void {
-    this.refreshIfVisible();
+    this._tellVisibility();
     this.update();
+  }
+
+  protected onAfterHide(_msg: Message): void {
+    this._tellVisibility();
   }
 
   protected onUpdateRequest(_msg: Message): void {
@@ -320,7 +330,7 @@ export class VariablesSection extends Widget {
       } else {
         const button = document.createElement('button');
         button.className = 'jp-MemlensVariables-showMore jp-mod-styled';
-        button.textContent = `Show ${Math.min(left, 100)} more of ${left}`;
+        button.textContent = `Show ${Math.min(left, PAGE_SIZE)} more of ${left}`;
         button.addEventListener('click', () => void this._fetcher?.more(path));
         td.append(button);
       }
@@ -329,6 +339,13 @@ export class VariablesSection extends Widget {
 
   private _onChanged(): void {
     this.update();
+  }
+
+  /** The fetcher sizes variables only while someone can see them. */
+  private _tellVisibility(): void {
+    if (this._fetcher) {
+      this._fetcher.isActive = this.isVisible;
+    }
   }
 
   private _settings: SettingsModel;

@@ -3,15 +3,19 @@ import type { JSONObject } from '@lumino/coreutils';
 import type { IDisposable } from '@lumino/disposable';
 import { Signal, type ISignal } from '@lumino/signaling';
 
+import { REQUEST_TIMEOUT_MS } from '../common/constants';
+import {
+  MISSING_PACKAGE_ERRORS,
+  PROBE_EXPRESSION,
+  PROBE_KEY
+} from './bootstrap';
 import {
   COMM_TARGET,
   PROTOCOL_VERSION,
   ProtocolError,
   makeRequest,
-  parseEvent,
   parseReply,
   type Command,
-  type IEvent,
   type IKernelInfo,
   type IReplyBodies,
   type IRequestArgs
@@ -37,24 +41,19 @@ export class RequestError extends Error {
 }
 
 /**
- * One memlens comm to one kernel: bootstrap the kernel side, open the comm,
- * send typed requests and route replies and events.
+ * One memlens comm to one kernel: load the kernel side, open the comm, send
+ * typed requests and route their replies.
  */
 export class MemlensSession implements IDisposable {
   constructor(options: MemlensSession.IOptions) {
     this._kernel = options.kernel;
-    this._bootstrapCode = options.bootstrapCode;
-    this._timeoutMs = options.timeoutMs ?? 10000;
+    this._loadBootstrapCode = options.loadBootstrapCode;
+    this._timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
   }
 
   /** The kernel this session talks to. */
   get kernel(): Kernel.IKernelConnection {
     return this._kernel;
-  }
-
-  /** Events pushed by the kernel. */
-  get event(): ISignal<this, IEvent> {
-    return this._event;
   }
 
   /** Emitted once, when the session closes for any reason. */
@@ -68,28 +67,28 @@ export class MemlensSession implements IDisposable {
 
   /**
    * Load memlens in the kernel without touching the user's namespace or
-   * history, open the comm and exchange `hello`.
+   * history, open the comm and exchange `hello`. A kernel with memlens
+   * installed gets only a small probe; the bundled source is loaded and sent
+   * only to a kernel that lacks it.
    */
   async start(): Promise<IKernelInfo> {
-    const future = this._kernel.requestExecute(
-      {
-        code: this._bootstrapCode,
-        silent: true,
-        store_history: false,
-        allow_stdin: false,
-        stop_on_error: false
-      },
-      true
-    );
-    const reply = await future.done;
-    const content = reply.content;
-    if (content.status === 'error') {
-      throw new BootstrapError(content.ename, content.evalue);
-    }
-    if (content.status !== 'ok') {
-      throw new BootstrapError('ExecutionAborted', content.status);
-    }
+    const probe = await this._execute('', { [PROBE_KEY]: PROBE_EXPRESSION });
     this._throwIfDisposed();
+    const result = Private.probeResult(probe.user_expressions?.[PROBE_KEY]);
+    if (
+      result.status === 'error' &&
+      !MISSING_PACKAGE_ERRORS.has(result.ename)
+    ) {
+      // memlens is installed but does not load: the bundled copy would find
+      // the same installed package, so say why now.
+      throw new BootstrapError(result.ename, result.evalue);
+    }
+    if (result.status !== 'ok') {
+      const code = await this._loadBootstrapCode();
+      this._throwIfDisposed();
+      await this._execute(code, {});
+      this._throwIfDisposed();
+    }
     const comm = this._kernel.createComm(COMM_TARGET);
     comm.onMsg = msg => this._onMessage(msg);
     comm.onClose = () => this.dispose();
@@ -155,18 +154,6 @@ export class MemlensSession implements IDisposable {
 
   private _onMessage(msg: KernelMessage.ICommMsgMsg): void {
     const data: unknown = msg.content.data;
-    const type =
-      typeof data === 'object' && data !== null
-        ? (data as { type?: unknown }).type
-        : undefined;
-    if (type === 'event') {
-      try {
-        this._event.emit(parseEvent(data));
-      } catch {
-        // An event we cannot read is dropped; the next snapshot corrects the view.
-      }
-      return;
-    }
     let reply;
     try {
       reply = parseReply(data);
@@ -191,6 +178,33 @@ export class MemlensSession implements IDisposable {
     }
   }
 
+  /** A silent execute that leaves no trace; rejects unless its reply is ok. */
+  private async _execute(
+    code: string,
+    userExpressions: JSONObject
+  ): Promise<KernelMessage.IExecuteReply> {
+    const future = this._kernel.requestExecute(
+      {
+        code,
+        silent: true,
+        store_history: false,
+        user_expressions: userExpressions,
+        allow_stdin: false,
+        stop_on_error: false
+      },
+      true
+    );
+    const reply = await future.done;
+    const content = reply.content;
+    if (content.status === 'error') {
+      throw new BootstrapError(content.ename, content.evalue);
+    }
+    if (content.status !== 'ok') {
+      throw new BootstrapError('ExecutionAborted', content.status);
+    }
+    return content;
+  }
+
   private _settle(id: string, body: unknown, error?: Error): void {
     const pending = this._pending.get(id);
     if (!pending) {
@@ -212,13 +226,12 @@ export class MemlensSession implements IDisposable {
   }
 
   private _kernel: Kernel.IKernelConnection;
-  private _bootstrapCode: string;
+  private _loadBootstrapCode: () => Promise<string>;
   private _timeoutMs: number;
   private _comm: Kernel.IComm | null = null;
   private _counter = 0;
   private _pending = new Map<string, Private.IPending>();
   private _isDisposed = false;
-  private _event = new Signal<this, IEvent>(this);
   private _closed = new Signal<this, void>(this);
 }
 
@@ -226,14 +239,46 @@ export class MemlensSession implements IDisposable {
 export namespace MemlensSession {
   export interface IOptions {
     kernel: Kernel.IKernelConnection;
-    /** The silent-execute code that loads memlens in the kernel. */
-    bootstrapCode: string;
-    /** How long to wait for each reply. */
+    /**
+     * The silent-execute code that loads memlens in a kernel that lacks it;
+     * called only for such a kernel.
+     */
+    loadBootstrapCode: () => Promise<string>;
+    /** How long to wait for each reply, in ms. */
     timeoutMs?: number;
   }
 }
 
 namespace Private {
+  /** What the probe expression gave: ok, an error, or nothing (not evaluated). */
+  export type ProbeResult =
+    | { status: 'ok' }
+    | { status: 'error'; ename: string; evalue: string }
+    | { status: 'missing' };
+
+  /** Read one entry of an execute reply's `user_expressions`. */
+  export function probeResult(value: unknown): ProbeResult {
+    if (typeof value !== 'object' || value === null) {
+      return { status: 'missing' };
+    }
+    const entry = value as {
+      status?: unknown;
+      ename?: unknown;
+      evalue?: unknown;
+    };
+    if (entry.status === 'ok') {
+      return { status: 'ok' };
+    }
+    if (entry.status === 'error') {
+      return {
+        status: 'error',
+        ename: String(entry.ename ?? 'Error'),
+        evalue: String(entry.evalue ?? '')
+      };
+    }
+    return { status: 'missing' };
+  }
+
   export interface IPending {
     resolve: (body: unknown) => void;
     reject: (error: Error) => void;
