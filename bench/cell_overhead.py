@@ -60,7 +60,7 @@ PROBE_TIMING = """
 import time
 from memlens.cells import recorder
 from memlens.probes import allocators, process
-from memlens.sizing import walk as sizing
+from memlens import sizing
 from memlens.wire import comm
 
 def per_call(fn, n):

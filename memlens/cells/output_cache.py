@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..sizing import measure
+from ..variables.names import output_history
 
 _GONE = object()
 _LAST = ("_", "__", "___")
@@ -32,9 +33,7 @@ class OutputCache:
         """ids of ``_``, ``__`` and ``___`` when last looked at."""
 
     def _out(self) -> dict[Any, Any] | None:
-        history = getattr(self.shell, "history_manager", None)
-        out = getattr(history, "output_hist", None)
-        return out if isinstance(out, dict) else None
+        return output_history(self.shell)
 
     def _namespace(self) -> dict[str, Any]:
         namespace = getattr(self.shell, "user_ns", None)
