@@ -66,13 +66,12 @@ export class FakeKernel {
   executeReply: Record<string, unknown> = { status: 'ok', execution_count: 0 };
   /**
    * What each user expression evaluates to, like IPython's `user_expressions`
-   * (the default: memlens is not installed, so importing it fails).
+   * (the default: the memlens probe finds no installed package).
    */
   evaluate: (expression: string) => Record<string, unknown> = () => ({
-    status: 'error',
-    ename: 'ModuleNotFoundError',
-    evalue: "No module named 'memlens'",
-    traceback: []
+    status: 'ok',
+    data: { 'text/plain': 'False' },
+    metadata: {}
   });
   answer: Answer = () => undefined;
   /** Resolve the bootstrap execute only when the test says so. */

@@ -52,7 +52,7 @@ describe('MemlensSession', () => {
     kernel.answer = answering(7);
     kernel.evaluate = () => ({
       status: 'ok',
-      data: { 'text/plain': 'None' },
+      data: { 'text/plain': 'True' },
       metadata: {}
     });
     const load = jest.fn(() => Promise.resolve('BOOT'));
@@ -73,7 +73,7 @@ describe('MemlensSession', () => {
     expect(info.pid).toBe(7);
   });
 
-  it('loads the bundle once for each import error the probe may report', async () => {
+  it('loads the bundle once when an installed memlens lacks the comm module', async () => {
     for (const ename of ['ModuleNotFoundError', 'ImportError']) {
       const kernel = new FakeKernel();
       kernel.answer = answering(8);

@@ -7,6 +7,7 @@ import { REQUEST_TIMEOUT_MS } from '../common/constants';
 import {
   MISSING_PACKAGE_ERRORS,
   PROBE_EXPRESSION,
+  PROBE_INSTALLED,
   PROBE_KEY
 } from './bootstrap';
 import {
@@ -250,25 +251,27 @@ export namespace MemlensSession {
 }
 
 namespace Private {
-  /** What the probe expression gave: ok, an error, or nothing (not evaluated). */
+  /** What the probe expression gave: installed, an error, or no memlens. */
   export type ProbeResult =
     | { status: 'ok' }
     | { status: 'error'; ename: string; evalue: string }
     | { status: 'missing' };
 
-  /** Read one entry of an execute reply's `user_expressions`. */
+  /**
+   * Read the probe's entry of an execute reply's `user_expressions`; anything
+   * but an explicit `True` (including a kernel that evaluated nothing) means
+   * the bundle is needed.
+   */
   export function probeResult(value: unknown): ProbeResult {
     if (typeof value !== 'object' || value === null) {
       return { status: 'missing' };
     }
     const entry = value as {
       status?: unknown;
+      data?: { 'text/plain'?: unknown };
       ename?: unknown;
       evalue?: unknown;
     };
-    if (entry.status === 'ok') {
-      return { status: 'ok' };
-    }
     if (entry.status === 'error') {
       return {
         status: 'error',
@@ -276,7 +279,9 @@ namespace Private {
         evalue: String(entry.evalue ?? '')
       };
     }
-    return { status: 'missing' };
+    const installed =
+      entry.status === 'ok' && entry.data?.['text/plain'] === PROBE_INSTALLED;
+    return installed ? { status: 'ok' } : { status: 'missing' };
   }
 
   export interface IPending {
