@@ -5,16 +5,11 @@
  */
 
 /**
- * Evaluated as a user expression of a silent, empty execute: `True` once the
- * installed package's comm target is registered, `False` when the kernel has
- * no memlens package. A user expression assigns nothing in the user's
- * namespace and its value goes only into the execute reply: no output, no
- * execution count, no `In`/`Out`. It does not raise for a missing package, so
- * `sys.last_value` (what `%debug` and `%tb` show) stays the user's.
+ * The probe, evaluated as a user expression of a silent, empty execute; its
+ * text is defined once, in scripts/bundle_kernel_source.py (PROBE_EXPRESSION),
+ * where the kernel tests send the very same expression to real kernels.
  */
-export const PROBE_EXPRESSION =
-  "__import__('importlib.util').util.find_spec('memlens') is not None" +
-  " and __import__('importlib').import_module('memlens.wire.comm').register() is None";
+export { PROBE_EXPRESSION } from './kernelProbe.generated';
 
 /** What the probe's `text/plain` value is when memlens is installed and registered. */
 export const PROBE_INSTALLED = 'True';
