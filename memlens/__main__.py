@@ -1,0 +1,8 @@
+"""``python -m memlens run NOTEBOOK``: see :mod:`memlens.cli`."""
+
+from __future__ import annotations
+
+from .cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())
