@@ -23,6 +23,7 @@ __all__ = [
     "__version__",
     "cell_records",
     "deep_size",
+    "last_exit",
     "load_ipython_extension",
     "measure",
     "retained_sizes",
@@ -55,7 +56,7 @@ def load_ipython_extension(ipython: Any) -> None:
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    """``%unload_ext memlens``: stop printing readouts."""
+    """``%unload_ext memlens``: stop printing readouts and remove memlens' cell hooks."""
     from .magics import unload_ipython_extension as unload
 
     unload(ipython)
@@ -75,3 +76,22 @@ def cell_records() -> list[dict[str, Any]]:
 
     active = current()
     return [] if active is None else active.records()
+
+
+def last_exit() -> dict[str, Any] | None:
+    """How the previous kernel with this kernel's id ended, or None.
+
+    None when there was no previous kernel, it shut down cleanly, or memlens did not run
+    in it. Otherwise a dict: ``cause`` (``"oom_kill"``: killed for out of memory,
+    ``"killed"``: killed by a signal, ``"crashed"``: a fatal error such as a segfault,
+    ``"exited"``: the process exited while a cell ran), ``signal`` (the fatal error, for
+    ``crashed``), ``running`` (whether a cell was running), ``cell_id``,
+    ``execution_count`` and ``preview`` of that cell, ``rss_last`` and ``rss_peak`` (the
+    last RSS reading and that cell's peak so far), ``limit`` (bytes; ``limit_source``
+    says whose), ``pid``, ``updated`` (when the last reading was written) and
+    ``evidence`` (what the cause was inferred from: it is inferred, see
+    :mod:`memlens.cells.exits`). Calling it starts memlens' kernel record.
+    """
+    from .cells.forensics import last_exit as read
+
+    return read()

@@ -6,7 +6,10 @@ reads over the comm) and prints one line after each cell, to the cell's own outp
     [memlens] RSS +120.4 MiB · peak +301.0 MiB · 1.24 s
 
 followed by the allocator-held and output-cache parts when they are 1 MiB or more.
-``%unload_ext memlens`` stops the readout (recording goes on if a frontend uses it).
+``%unload_ext memlens`` stops the readout and removes memlens' cell hooks: no more
+records, no VmHWM reset (so ``ru_maxrss`` and ``VmHWM`` are the process's own again) and
+no kernel record (:mod:`memlens.cells.forensics`). A JupyterLab frontend that is connected
+installs them again when it reconnects.
 """
 
 from __future__ import annotations
@@ -75,7 +78,8 @@ def load_ipython_extension(ipython: Any) -> None:
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    """Stop printing readouts (the recorder keeps recording for other users)."""
+    """Stop printing readouts, remove the cell hooks and stop touching the peak counters."""
     active = recorder.current()
     if active is not None and active.shell is ipython:
         active.readout = None
+        recorder.uninstall()

@@ -70,7 +70,10 @@ from typing import Any, Callable
 from ..probes import process
 from ..probes.sampler import SAMPLE_INTERVAL_S, PeakSampler
 from ..wire.protocol import CellRecord, CellsBody
+from . import forensics as kernel_record
+from .forensics import Forensics
 from .heap import HeapTracker
+from .live import LiveMonitor
 from .output_cache import OutputCache
 from .precise import PreciseTracer
 from .record import CellStart, new_record, preview
@@ -108,6 +111,11 @@ class CellRecorder:
         self._precise: PreciseTracer | None = None
         self._output_cache = OutputCache(shell, budget_s=OUTPUT_BUDGET_S)
         self._registered = False
+        self.forensics: Forensics | None = None
+        """The kernel record kept current at each cell (see :mod:`.forensics`); None: none."""
+        self.live = LiveMonitor(self._live_sample)
+        """Live readings while a cell runs (see :mod:`.live`)."""
+        self._live_thread: int | None = None
         self.cells_started = 0
         """Cells that started so far: a walk on another thread stops when it moves."""
 
@@ -171,6 +179,24 @@ class CellRecorder:
         return copies
 
     @property
+    def peak_reset(self) -> bool:
+        """Whether a cell's peak comes from resetting VmHWM (see :meth:`set_peak_reset`)."""
+        return self._peak_mode == "auto"
+
+    def set_peak_reset(self, on: bool) -> bool:
+        """Reset VmHWM at each cell for an exact peak (on), or sample the peak (off).
+
+        The reset is a side effect user code can see: it lowers what
+        ``resource.getrusage().ru_maxrss`` and ``VmHWM`` report (memlens keeps the
+        lifetime peak itself). Off, the peak is a sampled lower bound and those counters
+        are left alone. Takes effect from the next cell; returns the new state.
+        """
+        with self._lock:
+            if self._peak_mode != "none":
+                self._peak_mode = "auto" if on else "sampled"
+            return self._peak_mode == "auto"
+
+    @property
     def precise(self) -> bool:
         """Whether precise (tracemalloc) mode is on."""
         return self._want_precise
@@ -201,10 +227,18 @@ class CellRecorder:
     def post_run_cell(self, result: Any) -> None:
         """IPython's ``post_run_cell`` hook. Never raises."""
         record = None
+        thread = threading.get_ident()
+        # The live cell is the outermost one of its thread: the last on the stack to end.
+        live = self._live_thread == thread and len(self._pending.get(thread, ())) <= 1
         try:
             record = self._post(result)
         except Exception:
             log.debug("memlens: post_run_cell failed", exc_info=True)
+        if live:
+            try:
+                self._live_end(record)
+            except Exception:
+                log.debug("memlens: the live reading failed to stop", exc_info=True)
         if record is not None and self.readout is not None:
             try:
                 self.readout(record)
@@ -242,6 +276,9 @@ class CellRecorder:
             self._measure_heap_start(start)
         except Exception:
             log.debug("memlens: a probe failed at a cell's start", exc_info=True)
+        if not nested and self._live_thread is None:
+            self._live_thread = thread
+            self._live_start(start, info)
         if self._want_precise and not nested:
             try:
                 if self._precise is None:
@@ -251,6 +288,35 @@ class CellRecorder:
             except Exception:
                 log.debug("memlens: tracemalloc failed to start", exc_info=True)
         start.perf = time.perf_counter()
+
+    def _live_start(self, start: CellStart, info: Any) -> None:
+        """Tell the kernel record and the live sampler that a cell started. Never raises."""
+        # IPython (8, 9) counts a cell that stores history before pre_run_cell fires.
+        count = getattr(self.shell, "execution_count", None)
+        if not getattr(info, "store_history", True) or not isinstance(count, int):
+            count = None
+        else:
+            count -= 1
+        try:
+            if self.forensics is not None:
+                self.forensics.cell_started(start.cell_id, count, start.preview, start.rss)
+            self.live.cell_started(
+                start.cell_id, count, start.rss, exact_peak=start.peak_method == "exact"
+            )
+        except Exception:
+            log.debug("memlens: the live reading failed to start", exc_info=True)
+
+    def _live_sample(self, rss: int | None, peak: int | None) -> None:
+        if self.forensics is not None:
+            self.forensics.sample(rss, peak)
+
+    def _live_end(self, record: CellRecord | None) -> None:
+        self._live_thread = None
+        self.live.cell_ended()
+        if self.forensics is not None:
+            rss = None if record is None else record["rss_after"]
+            peak = None if record is None else record["rss_peak"]
+            self.forensics.cell_ended(rss, peak)
 
     def _measure_peak_start(self, start: CellStart) -> None:
         """RSS before, and the peak's starting point (under the lock)."""
@@ -367,17 +433,28 @@ def install(shell: Any) -> CellRecorder:
             recorder.unregister()
         recorder = CellRecorder(shell)
         recorder.register()
+        try:
+            recorder.forensics = kernel_record.forensics()
+        except Exception:
+            log.debug("memlens: the kernel record could not be started", exc_info=True)
         _recorder = recorder
         return recorder
 
 
 def uninstall() -> None:
-    """Unregister the installed recorder, if any, and forget it."""
+    """Unregister the installed recorder, if any, and forget it; stop the kernel record.
+
+    After this memlens no longer resets VmHWM (``ru_maxrss`` and ``VmHWM`` are the
+    process's own again) and runs nothing at a cell's start or end.
+    """
     global _recorder
     with _install_lock:
         if _recorder is not None:
             _recorder.unregister()
+            _recorder.forensics = None
+            _recorder.live.cell_ended()
         _recorder = None
+        kernel_record.stop()
 
 
 def current() -> CellRecorder | None:
