@@ -15,12 +15,14 @@ from typing import Any, Callable
 
 from .._version import __version__
 from ..bootstrap import INJECTED_FLAG, PACKAGE
-from ..cells import recorder
+from ..cells import forensics, recorder
 from ..probes.capabilities import capabilities
 from ..probes.process import memory_now
 from ..variables import expand_body, variables_body
 from . import protocol
 from .bodies import probe_list, snapshot_body
+from .live_bodies import last_exit_body, live_body
+from .messages import LastExitBody, LiveBody
 
 
 class Options:
@@ -97,7 +99,25 @@ def configure(args: dict[str, Any], options: Options) -> protocol.ConfigureBody:
     active = recorder.current()
     if active is None:
         return {"precise": False}
-    return {"precise": active.set_precise(args["precise"])}
+    if "peak_reset" in args:
+        active.set_peak_reset(bool(args["peak_reset"]))
+    if "guard_share" in args:
+        share = args["guard_share"]
+        active.live.guard_share = None if share is None else float(share)
+    return {
+        "precise": active.set_precise(args["precise"]),
+        "peak_reset": active.peak_reset,
+        "guard_share": active.live.guard_share,
+    }
+
+
+def live(args: dict[str, Any], options: Options) -> LiveBody:
+    active = recorder.current()
+    return live_body(None if active is None else active.live.reading())
+
+
+def last_exit(args: dict[str, Any], options: Options) -> LastExitBody:
+    return last_exit_body(forensics.last_exit())
 
 
 def _cap_bytes(args: dict[str, Any]) -> int | None:
@@ -139,6 +159,8 @@ HANDLERS: dict[protocol.Command, Handler] = {
     "configure": configure,
     "variables": variables,
     "expand": expand,
+    "live": live,
+    "last_exit": last_exit,
 }
 
 BACKGROUND_COMMANDS = frozenset(("variables", "expand"))

@@ -29,9 +29,27 @@ MAX_EXPAND_LIMIT: Final = 1000
 Id = str
 """A request id chosen by the frontend (1 to 64 characters); the reply carries it back."""
 
-Command = Literal["hello", "snapshot", "cells", "configure", "variables", "expand"]
+Command = Literal[
+    "hello",
+    "snapshot",
+    "cells",
+    "configure",
+    "variables",
+    "expand",
+    "live",
+    "last_exit",
+]
 """What a request asks the kernel to do."""
-COMMANDS: tuple[Command, ...] = ("hello", "snapshot", "cells", "configure", "variables", "expand")
+COMMANDS: tuple[Command, ...] = (
+    "hello",
+    "snapshot",
+    "cells",
+    "configure",
+    "variables",
+    "expand",
+    "live",
+    "last_exit",
+)
 
 ErrorCode = Literal["bad_request", "protocol_mismatch", "unknown_command", "internal"]
 """Why a request was refused or failed: `bad_request` (the message breaks this schema),
@@ -43,6 +61,19 @@ ERROR_CODES: tuple[ErrorCode, ...] = (
     "unknown_command",
     "internal",
 )
+
+LimitSource = Literal["cgroup v1", "cgroup v2", "machine", "unknown"]
+"""Whose memory limit will stop the kernel: its cgroup's (`cgroup v1` memory.limit_in_bytes,
+`cgroup v2` memory.max, the tightest over the cgroup and its ancestors), else the `machine`'s
+memory (MemTotal); `unknown` where neither can be read."""
+LIMIT_SOURCES: tuple[LimitSource, ...] = ("cgroup v1", "cgroup v2", "machine", "unknown")
+
+ExitCause = Literal["oom_kill", "killed", "crashed", "exited"]
+"""How the previous kernel ended, as inferred: `oom_kill` (it vanished and an OOM-kill counter
+rose), `killed` (it vanished without a clean end: SIGKILL, os._exit, an unrecorded crash),
+`crashed` (faulthandler recorded a fatal error), `exited` (Python's shutdown ran while a cell
+was running)."""
+EXIT_CAUSES: tuple[ExitCause, ...] = ("oom_kill", "killed", "crashed", "exited")
 
 Source = Literal["installed", "injected"]
 """Where the kernel's memlens came from: `installed` (importable in the kernel's environment) or
@@ -73,6 +104,7 @@ Flag = Literal[
     "fenced",
     "getattr_hostile",
     "retained_approx",
+    "opaque",
 ]
 """Something met while describing or sizing an object: `budget` (the walk ran out of time: sizes
 are lower bounds), `capped` (the walker's own memory reached its cap: lower bounds),
@@ -83,7 +115,9 @@ the machine has: its basic size was counted instead), `deep_nesting` (nested dee
 Python's recursion limit; sizes are still right), `fenced` (the walk stopped at an object held
 outside this one), `getattr_hostile` (the class customizes attribute lookup; memlens never
 calls it), `retained_approx` (another root's walk was cut short, so this retained size may be
-too high)."""
+too high), `opaque` (holds memory memlens cannot see: a ctypes buffer, an io.StringIO, an
+mmap, a sqlite connection; what can be read without running code is counted, the rest is not,
+so sizes may be lower bounds)."""
 FLAGS: tuple[Flag, ...] = (
     "budget",
     "capped",
@@ -96,6 +130,7 @@ FLAGS: tuple[Flag, ...] = (
     "fenced",
     "getattr_hostile",
     "retained_approx",
+    "opaque",
 )
 
 
@@ -178,19 +213,39 @@ class CellsArgs(TypedDict):
     """Return only records with a `seq` above this (0: all kept records)."""
 
 
-class ConfigureArgs(TypedDict):
+class ConfigureArgsRequired(TypedDict):
     """Arguments of `configure`: the settings to change."""
 
     precise: bool
     """Turn precise (tracemalloc) mode on or off; it slows code down while on."""
 
 
+class ConfigureArgs(ConfigureArgsRequired, total=False):
+    """Arguments of `configure`: the settings to change."""
+
+    peak_reset: bool
+    """Reset VmHWM at each cell for an exact peak (true, the default), or sample the peak
+    (false): the reset lowers what the user's own code reads from ru_maxrss and VmHWM. Absent:
+    unchanged."""
+    guard_share: float | None
+    """Interrupt a running cell once the kernel's RSS passes this share of its memory limit; null
+    turns the guard off (the default). Absent: unchanged."""
+
+
+class LiveArgs(TypedDict):
+    """Arguments of `live`: none."""
+
+
+class LastExitArgs(TypedDict):
+    """Arguments of `last_exit`: none."""
+
+
 class VariablesArgsRequired(TypedDict):
     """Arguments of `variables`."""
 
     budget_ms: int
-    """Time budget of the walk, in milliseconds; sizes the walk did not finish are flagged
-    `budget`."""
+    """Time budget of the walk, in milliseconds (at most an hour: a larger one is refused, not
+    taken as no limit); sizes the walk did not finish are flagged `budget`."""
     complete: list[str]
     """Names whose sizes should be completed: they are walked first, with the whole budget."""
 
@@ -199,7 +254,8 @@ class VariablesArgs(VariablesArgsRequired, total=False):
     """Arguments of `variables`."""
 
     cap_bytes: int | None
-    """Cap on the walker's own memory, in bytes; absent or null: the kernel's default."""
+    """Cap on the walker's own memory, in bytes (at most 64 GiB: a larger one is refused, not
+    taken as no cap); absent or null: the kernel's default."""
 
 
 class ExpandArgsRequired(TypedDict):
@@ -211,15 +267,16 @@ class ExpandArgsRequired(TypedDict):
     limit: int
     """Most parts to return (a page)."""
     budget_ms: int
-    """Time budget of the walk, in milliseconds; sizes the walk did not finish are flagged
-    `budget`."""
+    """Time budget of the walk, in milliseconds (at most an hour: a larger one is refused, not
+    taken as no limit); sizes the walk did not finish are flagged `budget`."""
 
 
 class ExpandArgs(ExpandArgsRequired, total=False):
     """Arguments of `expand`: which object, and which page of its parts."""
 
     cap_bytes: int | None
-    """Cap on the walker's own memory, in bytes; absent or null: the kernel's default."""
+    """Cap on the walker's own memory, in bytes (at most 64 GiB: a larger one is refused, not
+    taken as no cap); absent or null: the kernel's default."""
 
 
 class Probe(TypedDict):
@@ -353,11 +410,82 @@ class CellsBody(TypedDict):
     """Whether precise (tracemalloc) mode is on."""
 
 
-class ConfigureBody(TypedDict):
+class ConfigureBodyRequired(TypedDict):
     """The body of a `configure` reply: the kernel's settings after the change."""
 
     precise: bool
     """Whether precise (tracemalloc) mode is on."""
+
+
+class ConfigureBody(ConfigureBodyRequired, total=False):
+    """The body of a `configure` reply: the kernel's settings after the change."""
+
+    peak_reset: bool
+    """Whether a cell's peak comes from resetting VmHWM (else it is sampled)."""
+    guard_share: float | None
+    """The guard's share of the limit; null when the guard is off."""
+
+
+class LiveBody(TypedDict):
+    """The body of a `live` reply: the running cell's latest reading (taken a few times a second
+    by a kernel thread), and the limit."""
+
+    running: bool
+    """Whether a cell is running; the cell fields are null when not."""
+    cell_id: str | None
+    """The running cell's id (JupyterLab's cellId); null if unknown."""
+    execution_count: int | None
+    """The running cell's execution count; null if it stores no history."""
+    started: float | None
+    """Unix time when the running cell started."""
+    time: float
+    """Unix time of the reading."""
+    rss: int | None
+    """The kernel's RSS at the reading, in bytes."""
+    rss_peak: int | None
+    """The running cell's peak RSS so far, in bytes (a lower bound where sampled)."""
+    limit: int | None
+    """The memory limit that will stop the kernel, in bytes."""
+    limit_source: LimitSource
+    charged: int | None
+    """Everything charged against the limit, in bytes: the cgroup's usage (its other processes
+    and page cache included) or, for the machine, MemTotal - MemAvailable."""
+
+
+class LastExit(TypedDict):
+    """What the previous kernel with this kernel's id left behind, and the inferred cause."""
+
+    cause: ExitCause
+    signal: str | None
+    """The fatal error faulthandler wrote (e.g. `Segmentation fault`), for `crashed`."""
+    running: bool
+    """Whether a cell was running when it ended."""
+    cell_id: str | None
+    """That cell's id."""
+    execution_count: int | None
+    """That cell's execution count."""
+    preview: str
+    """That cell's first line."""
+    rss_last: int | None
+    """The last RSS reading the kernel recorded, in bytes."""
+    rss_peak: int | None
+    """That cell's peak so far at the last reading, in bytes."""
+    limit: int | None
+    """The memory limit at the last reading, in bytes."""
+    limit_source: LimitSource
+    pid: int | None
+    """The dead kernel's process id."""
+    updated: float | None
+    """Unix time of the last reading."""
+    evidence: list[str]
+    """What the cause was inferred from, in words."""
+
+
+class LastExitBody(TypedDict):
+    """The body of a `last_exit` reply."""
+
+    report: LastExit | None
+    """null: no previous kernel with this id, or it shut down cleanly."""
 
 
 class Sizes(TypedDict):
@@ -455,7 +583,16 @@ class ErrorInfo(TypedDict):
     """What went wrong, in words; echoed request data is clipped."""
 
 
-ReplyBody = Union[KernelInfo, MemorySnapshot, CellsBody, ConfigureBody, VariablesBody, ExpandBody]
+ReplyBody = Union[
+    KernelInfo,
+    MemorySnapshot,
+    CellsBody,
+    ConfigureBody,
+    LiveBody,
+    LastExitBody,
+    VariablesBody,
+    ExpandBody,
+]
 """The body of each command (see ``IReplyBodies``)."""
 
 
@@ -540,6 +677,8 @@ SCHEMA: dict[str, Any] = {
                 "configure",
                 "variables",
                 "expand",
+                "live",
+                "last_exit",
             ],
         },
         "ErrorCode": {
@@ -554,6 +693,34 @@ SCHEMA: dict[str, Any] = {
                 "protocol_mismatch",
                 "unknown_command",
                 "internal",
+            ],
+        },
+        "LimitSource": {
+            "description": (
+                "Whose memory limit will stop the kernel: its cgroup's (`cgroup v1` "
+                "memory.limit_in_bytes, `cgroup v2` memory.max, the tightest over the cgroup and "
+                "its ancestors), else the `machine`'s memory (MemTotal); `unknown` where neither "
+                "can be read."
+            ),
+            "enum": [
+                "cgroup v1",
+                "cgroup v2",
+                "machine",
+                "unknown",
+            ],
+        },
+        "ExitCause": {
+            "description": (
+                "How the previous kernel ended, as inferred: `oom_kill` (it vanished and an "
+                "OOM-kill counter rose), `killed` (it vanished without a clean end: SIGKILL, "
+                "os._exit, an unrecorded crash), `crashed` (faulthandler recorded a fatal error), "
+                "`exited` (Python's shutdown ran while a cell was running)."
+            ),
+            "enum": [
+                "oom_kill",
+                "killed",
+                "crashed",
+                "exited",
             ],
         },
         "Source": {
@@ -606,7 +773,9 @@ SCHEMA: dict[str, Any] = {
                 "limit; sizes are still right), `fenced` (the walk stopped at an object held "
                 "outside this one), `getattr_hostile` (the class customizes attribute lookup; "
                 "memlens never calls it), `retained_approx` (another root's walk was cut short, so "
-                "this retained size may be too high)."
+                "this retained size may be too high), `opaque` (holds memory memlens cannot see: a "
+                "ctypes buffer, an io.StringIO, an mmap, a sqlite connection; what can be read "
+                "without running code is counted, the rest is not, so sizes may be lower bounds)."
             ),
             "enum": [
                 "budget",
@@ -620,6 +789,7 @@ SCHEMA: dict[str, Any] = {
                 "fenced",
                 "getattr_hostile",
                 "retained_approx",
+                "opaque",
             ],
         },
         "OpenData": {
@@ -828,10 +998,42 @@ SCHEMA: dict[str, Any] = {
                         "Turn precise (tracemalloc) mode on or off; it slows code down while on."
                     ),
                 },
+                "peak_reset": {
+                    "type": "boolean",
+                    "description": (
+                        "Reset VmHWM at each cell for an exact peak (true, the default), or sample "
+                        "the peak (false): the reset lowers what the user's own code reads from "
+                        "ru_maxrss and VmHWM. Absent: unchanged."
+                    ),
+                },
+                "guard_share": {
+                    "type": [
+                        "number",
+                        "null",
+                    ],
+                    "minimum": 0.05,
+                    "maximum": 0.99,
+                    "description": (
+                        "Interrupt a running cell once the kernel's RSS passes this share of its "
+                        "memory limit; null turns the guard off (the default). Absent: unchanged."
+                    ),
+                },
             },
             "required": [
                 "precise",
             ],
+        },
+        "LiveArgs": {
+            "type": "object",
+            "description": "Arguments of `live`: none.",
+            "properties": {},
+            "required": [],
+        },
+        "LastExitArgs": {
+            "type": "object",
+            "description": "Arguments of `last_exit`: none.",
+            "properties": {},
+            "required": [],
         },
         "VariablesArgs": {
             "type": "object",
@@ -840,9 +1042,11 @@ SCHEMA: dict[str, Any] = {
                 "budget_ms": {
                     "type": "integer",
                     "minimum": 1,
+                    "maximum": 3600000,
                     "description": (
-                        "Time budget of the walk, in milliseconds; sizes the walk did not finish "
-                        "are flagged `budget`."
+                        "Time budget of the walk, in milliseconds (at most an hour: a larger one "
+                        "is refused, not taken as no limit); sizes the walk did not finish are "
+                        "flagged `budget`."
                     ),
                 },
                 "complete": {
@@ -861,9 +1065,10 @@ SCHEMA: dict[str, Any] = {
                         "null",
                     ],
                     "minimum": 1,
+                    "maximum": 68719476736,
                     "description": (
-                        "Cap on the walker's own memory, in bytes; absent or null: the kernel's "
-                        "default."
+                        "Cap on the walker's own memory, in bytes (at most 64 GiB: a larger one is "
+                        "refused, not taken as no cap); absent or null: the kernel's default."
                     ),
                 },
             },
@@ -893,9 +1098,11 @@ SCHEMA: dict[str, Any] = {
                 "budget_ms": {
                     "type": "integer",
                     "minimum": 1,
+                    "maximum": 3600000,
                     "description": (
-                        "Time budget of the walk, in milliseconds; sizes the walk did not finish "
-                        "are flagged `budget`."
+                        "Time budget of the walk, in milliseconds (at most an hour: a larger one "
+                        "is refused, not taken as no limit); sizes the walk did not finish are "
+                        "flagged `budget`."
                     ),
                 },
                 "cap_bytes": {
@@ -904,9 +1111,10 @@ SCHEMA: dict[str, Any] = {
                         "null",
                     ],
                     "minimum": 1,
+                    "maximum": 68719476736,
                     "description": (
-                        "Cap on the walker's own memory, in bytes; absent or null: the kernel's "
-                        "default."
+                        "Cap on the walker's own memory, in bytes (at most 64 GiB: a larger one is "
+                        "refused, not taken as no cap); absent or null: the kernel's default."
                     ),
                 },
             },
@@ -1328,9 +1536,249 @@ SCHEMA: dict[str, Any] = {
                     "type": "boolean",
                     "description": "Whether precise (tracemalloc) mode is on.",
                 },
+                "peak_reset": {
+                    "type": "boolean",
+                    "description": (
+                        "Whether a cell's peak comes from resetting VmHWM (else it is sampled)."
+                    ),
+                },
+                "guard_share": {
+                    "type": [
+                        "number",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "maximum": 1,
+                    "description": "The guard's share of the limit; null when the guard is off.",
+                },
             },
             "required": [
                 "precise",
+            ],
+        },
+        "LiveBody": {
+            "type": "object",
+            "description": (
+                "The body of a `live` reply: the running cell's latest reading (taken a few times "
+                "a second by a kernel thread), and the limit."
+            ),
+            "properties": {
+                "running": {
+                    "type": "boolean",
+                    "description": "Whether a cell is running; the cell fields are null when not.",
+                },
+                "cell_id": {
+                    "type": [
+                        "string",
+                        "null",
+                    ],
+                    "description": "The running cell's id (JupyterLab's cellId); null if unknown.",
+                },
+                "execution_count": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": (
+                        "The running cell's execution count; null if it stores no history."
+                    ),
+                },
+                "started": {
+                    "type": [
+                        "number",
+                        "null",
+                    ],
+                    "description": "Unix time when the running cell started.",
+                },
+                "time": {
+                    "type": "number",
+                    "description": "Unix time of the reading.",
+                },
+                "rss": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": "The kernel's RSS at the reading, in bytes.",
+                },
+                "rss_peak": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": (
+                        "The running cell's peak RSS so far, in bytes (a lower bound where "
+                        "sampled)."
+                    ),
+                },
+                "limit": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": "The memory limit that will stop the kernel, in bytes.",
+                },
+                "limit_source": {
+                    "$ref": "#/$defs/LimitSource",
+                },
+                "charged": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": (
+                        "Everything charged against the limit, in bytes: the cgroup's usage (its "
+                        "other processes and page cache included) or, for the machine, MemTotal - "
+                        "MemAvailable."
+                    ),
+                },
+            },
+            "required": [
+                "running",
+                "cell_id",
+                "execution_count",
+                "started",
+                "time",
+                "rss",
+                "rss_peak",
+                "limit",
+                "limit_source",
+                "charged",
+            ],
+        },
+        "LastExit": {
+            "type": "object",
+            "description": (
+                "What the previous kernel with this kernel's id left behind, and the inferred "
+                "cause."
+            ),
+            "properties": {
+                "cause": {
+                    "$ref": "#/$defs/ExitCause",
+                },
+                "signal": {
+                    "type": [
+                        "string",
+                        "null",
+                    ],
+                    "description": (
+                        "The fatal error faulthandler wrote (e.g. `Segmentation fault`), for "
+                        "`crashed`."
+                    ),
+                },
+                "running": {
+                    "type": "boolean",
+                    "description": "Whether a cell was running when it ended.",
+                },
+                "cell_id": {
+                    "type": [
+                        "string",
+                        "null",
+                    ],
+                    "description": "That cell's id.",
+                },
+                "execution_count": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": "That cell's execution count.",
+                },
+                "preview": {
+                    "type": "string",
+                    "description": "That cell's first line.",
+                },
+                "rss_last": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": "The last RSS reading the kernel recorded, in bytes.",
+                },
+                "rss_peak": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": "That cell's peak so far at the last reading, in bytes.",
+                },
+                "limit": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": "The memory limit at the last reading, in bytes.",
+                },
+                "limit_source": {
+                    "$ref": "#/$defs/LimitSource",
+                },
+                "pid": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "description": "The dead kernel's process id.",
+                },
+                "updated": {
+                    "type": [
+                        "number",
+                        "null",
+                    ],
+                    "description": "Unix time of the last reading.",
+                },
+                "evidence": {
+                    "type": "array",
+                    "items": {
+                        "type": "string",
+                    },
+                    "description": "What the cause was inferred from, in words.",
+                },
+            },
+            "required": [
+                "cause",
+                "signal",
+                "running",
+                "cell_id",
+                "execution_count",
+                "preview",
+                "rss_last",
+                "rss_peak",
+                "limit",
+                "limit_source",
+                "pid",
+                "updated",
+                "evidence",
+            ],
+        },
+        "LastExitBody": {
+            "type": "object",
+            "description": "The body of a `last_exit` reply.",
+            "properties": {
+                "report": {
+                    "oneOf": [
+                        {
+                            "$ref": "#/$defs/LastExit",
+                        },
+                        {
+                            "type": "null",
+                        },
+                    ],
+                    "description": (
+                        "null: no previous kernel with this id, or it shut down cleanly."
+                    ),
+                },
+            },
+            "required": [
+                "report",
             ],
         },
         "Sizes": {
@@ -1646,6 +2094,36 @@ SCHEMA: dict[str, Any] = {
                     "type": "object",
                     "properties": {
                         "command": {
+                            "const": "live",
+                        },
+                        "args": {
+                            "$ref": "#/$defs/LiveArgs",
+                        },
+                    },
+                    "required": [
+                        "command",
+                        "args",
+                    ],
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "command": {
+                            "const": "last_exit",
+                        },
+                        "args": {
+                            "$ref": "#/$defs/LastExitArgs",
+                        },
+                    },
+                    "required": [
+                        "command",
+                        "args",
+                    ],
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "command": {
                             "const": "variables",
                         },
                         "args": {
@@ -1779,6 +2257,36 @@ SCHEMA: dict[str, Any] = {
                         },
                         "body": {
                             "$ref": "#/$defs/ConfigureBody",
+                        },
+                    },
+                    "required": [
+                        "command",
+                        "body",
+                    ],
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "command": {
+                            "const": "live",
+                        },
+                        "body": {
+                            "$ref": "#/$defs/LiveBody",
+                        },
+                    },
+                    "required": [
+                        "command",
+                        "body",
+                    ],
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "command": {
+                            "const": "last_exit",
+                        },
+                        "body": {
+                            "$ref": "#/$defs/LastExitBody",
                         },
                     },
                     "required": [
