@@ -43,11 +43,11 @@ def parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="execute a notebook headless and report each cell's memory",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        description="Execute a notebook headless in a fresh kernel and report each cell's memory.",
         epilog="exit status: 0 ok, 1 a cell raised, 2 usage, 3 budget exceeded,"
         " 4 kernel died or timed out, 5 could not run",
     )
-    run.add_argument("notebook", type=Path)
+    run.add_argument("notebook", type=Path, help="the .ipynb file to execute")
     run.add_argument("--kernel", help="kernel name (default: the notebook's kernelspec)")
     run.add_argument("--html", type=Path, help="write the HTML report here")
     run.add_argument("--json", type=Path, help="write the JSON report here")
