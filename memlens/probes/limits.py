@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 
 from .cgroup import CgroupFiles, cgroup_files, read_cgroup
+from .procfile import ProcFile
 
 PROC_MEMINFO = "/proc/meminfo"
 PROC_VMSTAT = "/proc/vmstat"
@@ -75,21 +76,28 @@ def oom_counter_file(files: CgroupFiles | None = None) -> str | None:
     return path if os.path.isfile(path) else None
 
 
+_counter_files: dict[str, ProcFile] = {}
+COUNTER_READ_SIZE = 16384
+"""Bytes read of a counter file: /proc/vmstat is ~5 KiB, memory.events a few lines."""
+
+
 def read_counter(path: str | None, field: bytes = b"oom_kill") -> int | None:
     """The ``field N`` line of a counter file (memory.events, memory.oom_control,
-    /proc/vmstat); None where the file or the line is missing."""
+    /proc/vmstat); None where the file or the line is missing. The file is kept open and
+    re-read with one ``pread`` (a cell's start reads one or two of them)."""
     if path is None:
         return None
-    try:
-        with open(path, "rb") as file:
-            text = file.read(65536)
-    except OSError:
+    counter = _counter_files.get(path)
+    if counter is None:
+        counter = _counter_files.setdefault(path, ProcFile(path, os.O_RDONLY))
+    text = b"\n" + counter.read(COUNTER_READ_SIZE)
+    start = text.find(b"\n" + field + b" ")
+    if start < 0:
         return None
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[0] == field and parts[1].isdigit():
-            return int(parts[1])
-    return None
+    start += len(field) + 2
+    end = text.find(b"\n", start)
+    value = text[start:] if end < 0 else text[start:end]
+    return int(value) if value.isdigit() else None
 
 
 def system_oom_kills() -> int | None:

@@ -99,16 +99,15 @@ def configure(args: dict[str, Any], options: Options) -> protocol.ConfigureBody:
     active = recorder.current()
     if active is None:
         return {"precise": False}
+    body: protocol.ConfigureBody = {"precise": active.set_precise(args["precise"])}
+    # The memory settings are answered when asked about (older frontends never send them).
     if "peak_reset" in args:
-        active.set_peak_reset(bool(args["peak_reset"]))
+        body["peak_reset"] = active.set_peak_reset(bool(args["peak_reset"]))
     if "guard_share" in args:
         share = args["guard_share"]
         active.live.guard_share = None if share is None else float(share)
-    return {
-        "precise": active.set_precise(args["precise"]),
-        "peak_reset": active.peak_reset,
-        "guard_share": active.live.guard_share,
-    }
+        body["guard_share"] = active.live.guard_share
+    return body
 
 
 def live(args: dict[str, Any], options: Options) -> LiveBody:

@@ -168,9 +168,10 @@ def test_an_oom_kill_names_the_cell_that_ran(kernel: CgroupKernel) -> None:
     _assert_cell(report, "cell-that-grows", 2)
     assert report["preview"] == "blocks = []"
     assert report["limit"] == LIMIT
-    # The live sampler wrote readings while the cell grew: well above the kernel's start,
-    # never above the limit.
-    assert 150 * MiB < report["rss_peak"] <= LIMIT, report
+    # The live sampler wrote readings while the cell grew: well above the kernel's start
+    # (~70 MiB). RSS may pass the limit a little: it counts shared library pages that were
+    # charged to the cgroup of whoever read them first, not to this one.
+    assert 150 * MiB < report["rss_peak"] < LIMIT + 100 * MiB, report
     assert report["rss_last"] <= report["rss_peak"]
     assert any("oom_kill counter rose" in line for line in report["evidence"])
     kernel.restart(now=False)
