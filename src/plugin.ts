@@ -13,6 +13,7 @@ import { NotebookBadges } from './cells/notebookBadges';
 import { readSettings, SettingsModel } from './common/settings';
 import { MemlensService } from './connection/service';
 import { RssStatusItem } from './kernel/statusItem';
+import { addToolbarReadout } from './notebook/toolbarReadout';
 import { MemorySidebar } from './sidebar/panel';
 import { loadBootstrapCode } from './wire/bootstrap';
 
@@ -84,6 +85,13 @@ export const memlensPlugin: JupyterFrontEndPlugin<void> = {
         align: 'left',
         rank: STATUS_ITEM_RANK,
         isActive: () => tracker.currentWidget !== null
+      });
+    } else {
+      // No status bar (Notebook 7): the readout goes into each notebook's toolbar.
+      addToolbarReadout(app, {
+        service,
+        settings,
+        onClick: () => void app.commands.execute(CommandIDs.openSidebar)
       });
     }
 
