@@ -1,11 +1,16 @@
 import { Signal, type ISignal } from '@lumino/signaling';
 
-import type { ICellRecord } from '../wire/protocol';
+import type { ICellRecord, ILastExit } from '../wire/protocol';
 
-/** One row of the history: a cell's record, or the start of a new kernel process. */
+/**
+ * One row of the history: a cell's record, the start of a new kernel process,
+ * or how the previous process ended (its `last_exit` report; `pid` is the dead
+ * process's).
+ */
 export type HistoryEntry =
   | { kind: 'record'; pid: number; record: ICellRecord }
-  | { kind: 'restart'; pid: number };
+  | { kind: 'restart'; pid: number }
+  | { kind: 'exit'; pid: number | null; report: ILastExit };
 
 /** Most records kept per notebook in the browser. */
 const MAX_ENTRIES = 2000;
@@ -46,6 +51,49 @@ export class CellHistoryModel {
   }
 
   /**
+   * How the kernel ended while this cell ran, unless the cell has run again
+   * since (a newer record replaces the mark).
+   */
+  exitFor(cellId: string): ILastExit | null {
+    return this._exits.get(cellId) ?? null;
+  }
+
+  /**
+   * The previous kernel process ended this way (the new kernel's `last_exit`).
+   * Kept once per dead process (a reconnect to the same kernel reports it
+   * again); returns whether it was new. Goes before the restart marker that
+   * the new process's connection added.
+   */
+  addExit(report: ILastExit): boolean {
+    const key = `${report.pid}:${report.updated}`;
+    if (this._exitKeys.has(key)) {
+      return false;
+    }
+    this._exitKeys.add(key);
+    const entry: HistoryEntry = { kind: 'exit', pid: report.pid, report };
+    const restart = this._entries.map(e => e.kind).lastIndexOf('restart');
+    if (restart >= 0) {
+      this._entries.splice(restart, 0, entry);
+    } else {
+      this._entries.push(entry);
+    }
+    const cellId = report.cell_id;
+    // The new process may have run the cell again before the report came.
+    const ranAgain = this._entries.some(
+      e =>
+        e.kind === 'record' &&
+        e.pid === this._pid &&
+        e.record.cell_id === cellId
+    );
+    if (cellId !== null && !ranAgain) {
+      this._exits.set(cellId, report);
+      this._latest.delete(cellId);
+    }
+    this._changed.emit();
+    return true;
+  }
+
+  /**
    * Start following a kernel process. A pid other than the current one marks a
    * restart (when there was history before) and resets the cursor.
    */
@@ -77,6 +125,7 @@ export class CellHistoryModel {
       this._entries.push({ kind: 'record', pid, record });
       if (record.cell_id !== null) {
         this._latest.set(record.cell_id, record);
+        this._exits.delete(record.cell_id);
       }
       changed = true;
     }
@@ -94,6 +143,8 @@ export class CellHistoryModel {
 
   private _entries: HistoryEntry[] = [];
   private _latest = new Map<string, ICellRecord>();
+  private _exits = new Map<string, ILastExit>();
+  private _exitKeys = new Set<string>();
   private _pid: number | null = null;
   private _lastSeq = 0;
   private _precise = false;

@@ -6,6 +6,7 @@ import type { CellHistoryModel } from './model';
 import { parseCellRecord, type ICellRecord } from '../wire/protocol';
 import type { SettingsModel } from '../common/settings';
 import { badgeLevel, badgeText, badgeTooltip } from './readout';
+import { exitBadgeText, exitSentence } from './exit';
 
 /** Cell metadata key holding the last readout when persistence is on. */
 export const METADATA_KEY = 'memlens';
@@ -105,10 +106,20 @@ export class NotebookBadges implements IDisposable {
       `:scope > .${BADGE_CLASS}`
     );
     const settings = this._settings.value;
-    const record =
-      cell.model.type === 'code' && settings.showBadges
-        ? this._recordFor(cell)
-        : null;
+    const shown = cell.model.type === 'code' && settings.showBadges;
+    const exit = shown ? this._history.exitFor(cell.model.id) : null;
+    if (exit) {
+      // The kernel ended while this cell ran: say how, with its last readings.
+      const badge = existing ?? this._createBadge(cell);
+      badge.textContent = exitBadgeText(exit, settings.units);
+      badge.title = exitSentence(exit, settings.units);
+      badge.dataset.level = 'alert';
+      badge.dataset.exitCause = exit.cause;
+      badge.dataset.executionCount = String(exit.execution_count ?? '');
+      badge.classList.add('jp-mod-error');
+      return;
+    }
+    const record = shown ? this._recordFor(cell) : null;
     if (!record) {
       existing?.remove();
       return;
@@ -124,6 +135,7 @@ export class NotebookBadges implements IDisposable {
     badge.dataset.level = level;
     badge.dataset.executionCount = String(record.execution_count ?? '');
     badge.classList.toggle('jp-mod-error', !record.success);
+    delete badge.dataset.exitCause;
   }
 
   private _createBadge(cell: Cell): HTMLElement {

@@ -1,3 +1,4 @@
+import { exitSentence } from './exit';
 import { peakAbove, rssDelta } from './readout';
 import { formatDelta, formatDuration } from '../common/format';
 import type { CellHistoryModel, HistoryEntry } from './model';
@@ -49,6 +50,13 @@ export class CellsSection extends ModelSection<CellHistoryModel> {
         const cell = row.insertCell();
         cell.colSpan = 5;
         cell.textContent = `Kernel restarted — new history (pid ${entry.pid})`;
+        continue;
+      }
+      if (entry.kind === 'exit') {
+        row.className = 'jp-MemlensCells-exit';
+        const cell = row.insertCell();
+        cell.colSpan = 5;
+        cell.textContent = exitSentence(entry.report, units);
         continue;
       }
       const record = entry.record;

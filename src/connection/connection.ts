@@ -1,11 +1,13 @@
 import type { ISessionContext } from '@jupyterlab/apputils';
 import type { Kernel } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
+import { Signal, type ISignal } from '@lumino/signaling';
 
 import { CellHistoryModel } from '../cells/model';
 import { Coalescer } from '../common/coalesce';
 import { DEFAULT_SETTINGS } from '../common/settings';
 import { KernelModel } from '../kernel/model';
+import type { ILastExit } from '../wire/protocol';
 import { BootstrapError, MemlensSession, RequestError } from '../wire/session';
 import { VariablesFetcher } from '../variables/fetcher';
 
@@ -63,6 +65,14 @@ export class NotebookConnection implements IDisposable {
 
   /** Read memory again after each cell run, while active. */
   refreshAfterCell: boolean;
+
+  /**
+   * Emitted when a new kernel says how its predecessor ended (killed for lack
+   * of memory, killed, crashed, exited); not for a clean restart.
+   */
+  get exitReported(): ISignal<this, ILastExit> {
+    return this._exitReported;
+  }
 
   /**
    * Whether the readings are shown (the sidebar is visible and follows this
@@ -156,6 +166,7 @@ export class NotebookConnection implements IDisposable {
     ctx.kernelChanged.disconnect(this._onKernelChanged, this);
     ctx.statusChanged.disconnect(this._reconcile, this);
     ctx.connectionStatusChanged.disconnect(this._reconcile, this);
+    Signal.clearData(this);
     this.model.dispose();
     this.history.dispose();
     this.variables.dispose();
@@ -175,6 +186,22 @@ export class NotebookConnection implements IDisposable {
       // A busy kernel answers late; the next refresh catches up. A closed
       // session is reconciled by its `closed` signal.
       this._report(error);
+    }
+  }
+
+  /**
+   * Ask how the previous kernel with this id ended; mark its cell and tell.
+   * Nothing after a clean restart, nor from an older kernel-side memlens.
+   */
+  private async _reportLastExit(session: MemlensSession): Promise<void> {
+    let report: ILastExit | null = null;
+    try {
+      report = (await session.request('last_exit', {})).report;
+    } catch {
+      return;
+    }
+    if (report && session === this._session && this.history.addExit(report)) {
+      this._exitReported.emit(report);
     }
   }
 
@@ -300,6 +327,13 @@ export class NotebookConnection implements IDisposable {
       });
       // A reloaded page or reopened notebook gets the kernel's history back.
       void this.pullCells();
+      void this._reportLastExit(session);
+      // A section that became visible before the kernel was connected (a page
+      // loaded with the sidebar open, a restart after a death) asked for sizes
+      // while there was no session: ask now, or it waits forever.
+      if (this.variables.isActive) {
+        void this.variables.refresh();
+      }
     } catch (error) {
       if (generation !== this._generation) {
         return;
@@ -377,6 +411,7 @@ export class NotebookConnection implements IDisposable {
   private _isActive = false;
   private _precise: boolean;
   private _isDisposed = false;
+  private _exitReported = new Signal<this, ILastExit>(this);
 }
 
 /** NotebookConnection's options. */

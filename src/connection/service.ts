@@ -1,3 +1,4 @@
+import { Notification } from '@jupyterlab/apputils';
 import {
   NotebookActions,
   type INotebookTracker,
@@ -9,6 +10,7 @@ import { Signal, type ISignal } from '@lumino/signaling';
 
 import { NotebookConnection } from './connection';
 import type { SettingsModel } from '../common/settings';
+import { exitSentence } from '../cells/exit';
 
 /**
  * One NotebookConnection per open notebook, and which one is active. The
@@ -93,6 +95,13 @@ export class MemlensService implements IDisposable {
       variablesMemoryCapMiB: settings.variablesMemoryCapMiB
     });
     this._connections.set(panel, connection);
+    connection.exitReported.connect((_, report) => {
+      const name = panel.context.localPath;
+      Notification.warning(
+        `${name}: ${exitSentence(report, this._settings.value.units)}`,
+        { autoClose: false }
+      );
+    });
     const onPathChanged = (): void =>
       connection.setNotebookName(panel.context.localPath);
     panel.context.pathChanged.connect(onPathChanged);
