@@ -60,12 +60,18 @@ export function demoCell(name: DemoCell): number {
  * their core bundle, that a test can meet through no doing of memlens:
  * - the debugger's `debug_request` is cancelled when a kernel restarts while
  *   JupyterLab asks it for debug info;
+ * - the debugger's module list, on a kernel without a debugger (bash_kernel),
+ *   says "No active debugger session" (seen with memlens disabled too);
  * - Notebook 7.6.3's shortcuts plugin reads the schema of a plugin its settings
  *   registry has not loaded (seen with memlens disabled too).
  */
 const CORE_ERRORS: Array<{ message: RegExp; bundle: RegExp }> = [
   {
     message: /^Error: Canceled future for debug_request message/,
+    bundle: /jlab_core/
+  },
+  {
+    message: /^Error: No active debugger session/,
     bundle: /jlab_core/
   },
   {
