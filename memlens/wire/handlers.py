@@ -21,7 +21,7 @@ from ..probes.process import memory_now
 from ..variables import expand_body, variables_body
 from . import protocol
 from .bodies import probe_list, snapshot_body
-from .live_bodies import last_exit_body, live_body
+from .live_bodies import last_exit_body, live_body, with_limit
 from .messages import LastExitBody, LiveBody
 
 
@@ -82,12 +82,12 @@ def hello(args: dict[str, Any], options: Options) -> protocol.KernelInfo:
         "ipykernel_version": _version_of("ipykernel", "ipykernel"),
         "ipython_version": _version_of("IPython", "ipython"),
         "probes": probe_list(capabilities()),
-        "memory": snapshot_body(memory_now()),
+        "memory": with_limit(snapshot_body(memory_now())),
     }
 
 
 def snapshot(args: dict[str, Any], options: Options) -> protocol.MemorySnapshot:
-    return snapshot_body(memory_now())
+    return with_limit(snapshot_body(memory_now()))
 
 
 def cells(args: dict[str, Any], options: Options) -> protocol.CellsBody:

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from ..probes.limits import memory_limit
-from .messages import LastExit, LastExitBody, LimitSource, LiveBody
+from .messages import LastExit, LastExitBody, LimitSource, LiveBody, MemorySnapshot
 
 LIMIT_SOURCES: tuple[LimitSource, ...] = ("cgroup v1", "cgroup v2", "machine", "unknown")
 
@@ -64,3 +64,12 @@ def last_exit_body(report: dict[str, Any] | None) -> LastExitBody:
         "evidence": list(report["evidence"]),
     }
     return {"report": exit_report}
+
+
+def with_limit(body: MemorySnapshot) -> MemorySnapshot:
+    """A snapshot body with the limit that will stop the kernel and what counts against it."""
+    limit = memory_limit()
+    body["limit"] = limit.limit
+    body["limit_source"] = limit_source(limit.source)
+    body["charged"] = limit.charged
+    return body

@@ -292,7 +292,7 @@ class Probe(TypedDict):
     """Why it is missing, or a version."""
 
 
-class MemorySnapshot(TypedDict):
+class MemorySnapshotRequired(TypedDict):
     """Process memory at one moment; the body of a `snapshot` reply."""
 
     time: float
@@ -306,6 +306,18 @@ class MemorySnapshot(TypedDict):
     cgroup_limit: int | None
     """The tightest memory limit over the process's cgroup and its ancestors, in bytes; null if
     none."""
+
+
+class MemorySnapshot(MemorySnapshotRequired, total=False):
+    """Process memory at one moment; the body of a `snapshot` reply."""
+
+    limit: int | None
+    """The limit that will stop the kernel: `cgroup_limit` if set, else the machine's memory
+    (MemTotal), in bytes."""
+    limit_source: LimitSource
+    charged: int | None
+    """Everything charged against `limit`, in bytes: the cgroup's usage (the kernel's children,
+    other processes and page cache included) or, for the machine, MemTotal - MemAvailable."""
 
 
 class KernelInfo(TypedDict):
@@ -1196,6 +1208,32 @@ SCHEMA: dict[str, Any] = {
                     "description": (
                         "The tightest memory limit over the process's cgroup and its ancestors, in "
                         "bytes; null if none."
+                    ),
+                },
+                "limit": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": (
+                        "The limit that will stop the kernel: `cgroup_limit` if set, else the "
+                        "machine's memory (MemTotal), in bytes."
+                    ),
+                },
+                "limit_source": {
+                    "$ref": "#/$defs/LimitSource",
+                },
+                "charged": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": (
+                        "Everything charged against `limit`, in bytes: the cgroup's usage (the "
+                        "kernel's children, other processes and page cache included) or, for the "
+                        "machine, MemTotal - MemAvailable."
                     ),
                 },
             },

@@ -1,3 +1,4 @@
+import { ofLimit } from '../cells/exit';
 import { formatBytes, formatClock } from '../common/format';
 import type { ConnectionState, KernelModel } from './model';
 import type { IProbe } from '../wire/protocol';
@@ -76,6 +77,28 @@ namespace Private {
       ['rss', 'RSS now', bytes(snapshot.rss)],
       ['peak', 'Peak RSS (process)', bytes(snapshot.rss_peak)]
     ];
+    const limit = snapshot.limit ?? null;
+    if (limit !== null && snapshot.limit_source) {
+      // How close the kernel is to what will stop it, and what else counts.
+      const whose =
+        snapshot.limit_source === 'machine'
+          ? "the machine's memory"
+          : `its ${snapshot.limit_source} limit`;
+      rows.push([
+        'headroom',
+        'RSS against the limit',
+        `${ofLimit(snapshot.rss, limit, units)} (${whose})`
+      ]);
+      rows.push([
+        'charged',
+        'Charged to the limit',
+        `${bytes(snapshot.charged ?? null)} (${
+          snapshot.limit_source === 'machine'
+            ? 'all processes on the machine'
+            : 'the kernel, its children, other processes in its cgroup, page cache'
+        })`
+      ]);
+    }
     if (snapshot.cgroup_limit !== null || snapshot.cgroup_current !== null) {
       rows.push([
         'cgroup',
