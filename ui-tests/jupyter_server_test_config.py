@@ -30,3 +30,8 @@ c.ServerApp.port = int(os.environ.get("MEMLENS_UI_PORT") or free_port())
 c.ServerApp.port_retries = 0
 c.ServerApp.allow_root = True
 c.ServerApp.open_browser = False
+
+# Remote kernels: playwright.gateway.config.js starts a Jupyter Kernel Gateway and
+# points this server at it, so every kernel runs there and only comms reach memlens.
+if os.environ.get("MEMLENS_GATEWAY_URL"):
+    c.GatewayClient.url = os.environ["MEMLENS_GATEWAY_URL"]

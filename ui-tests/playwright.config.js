@@ -20,6 +20,8 @@ const baseURL = `http://localhost:${process.env.MEMLENS_UI_PORT}`;
 module.exports = {
   ...baseConfig,
   timeout: 120000,
+  // The gateway specs need their own servers: playwright.gateway.config.js.
+  testIgnore: ['**/gateway/**'],
   retries: 0,
   workers: 1,
   reporter: [['list']],
