@@ -29,6 +29,13 @@ export interface IMemlensSettings {
    * 0: the kernel's default (10 % of the memory still available, at most 1 GiB).
    */
   variablesMemoryCapMiB: number;
+  /**
+   * Exact per-cell peak: reset VmHWM at each cell (a side effect user code can
+   * see in ru_maxrss and VmHWM); off, the peak is sampled (a lower bound).
+   */
+  exactPeak: boolean;
+  /** Interrupt a cell at this share of the memory limit (0.05–0.99); 0: off. */
+  guardShare: number;
 }
 
 /** The schema's defaults, used until the registry has loaded. */
@@ -42,7 +49,9 @@ export const DEFAULT_SETTINGS: IMemlensSettings = {
   refreshAfterCell: true,
   requestTimeoutMs: REQUEST_TIMEOUT_MS,
   variablesBudgetMs: VARIABLES_BUDGET_MS,
-  variablesMemoryCapMiB: 0
+  variablesMemoryCapMiB: 0,
+  exactPeak: true,
+  guardShare: 0
 };
 
 /** Read the composite settings, keeping defaults for anything missing or mistyped. */
@@ -68,7 +77,9 @@ export function readSettings(
     refreshAfterCell: read('refreshAfterCell'),
     requestTimeoutMs: read('requestTimeoutMs'),
     variablesBudgetMs: read('variablesBudgetMs'),
-    variablesMemoryCapMiB: read('variablesMemoryCapMiB')
+    variablesMemoryCapMiB: read('variablesMemoryCapMiB'),
+    exactPeak: read('exactPeak'),
+    guardShare: read('guardShare')
   };
 }
 

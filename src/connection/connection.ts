@@ -147,6 +147,41 @@ export class NotebookConnection implements IDisposable {
     }
   }
 
+  /** The peak reset and the memory guard, sent to the kernel now and at each start. */
+  async setMemorySettings(
+    exactPeak: boolean,
+    guardShare: number
+  ): Promise<void> {
+    if (exactPeak === this._exactPeak && guardShare === this._guardShare) {
+      return;
+    }
+    this._exactPeak = exactPeak;
+    this._guardShare = guardShare;
+    const session = this.session;
+    if (!session) {
+      return;
+    }
+    try {
+      await session.request('configure', this._memoryArgs());
+    } catch (error) {
+      this._report(error);
+    }
+  }
+
+  private _memoryArgs(): {
+    precise: boolean;
+    peak_reset: boolean;
+    guard_share: number | null;
+  } {
+    const share = this._guardShare;
+    const on = Number.isFinite(share) && share >= 0.05 && share <= 0.99;
+    return {
+      precise: this._precise,
+      peak_reset: this._exactPeak,
+      guard_share: on ? share : null
+    };
+  }
+
   /** Drop the session and connect again (the sidebar's retry action). */
   reconnect(): void {
     this._retries = 0;
@@ -310,6 +345,9 @@ export class NotebookConnection implements IDisposable {
       if (this._precise) {
         await session.request('configure', { precise: true });
       }
+      if (!this._exactPeak || this._guardShare > 0) {
+        await session.request('configure', this._memoryArgs());
+      }
       if (generation !== this._generation) {
         return;
       }
@@ -410,6 +448,8 @@ export class NotebookConnection implements IDisposable {
   private _puller = new Coalescer(() => this._readCells());
   private _isActive = false;
   private _precise: boolean;
+  private _exactPeak = DEFAULT_SETTINGS.exactPeak;
+  private _guardShare = DEFAULT_SETTINGS.guardShare;
   private _isDisposed = false;
   private _exitReported = new Signal<this, ILastExit>(this);
 }

@@ -95,6 +95,7 @@ export class MemlensService implements IDisposable {
       variablesMemoryCapMiB: settings.variablesMemoryCapMiB
     });
     this._connections.set(panel, connection);
+    void connection.setMemorySettings(settings.exactPeak, settings.guardShare);
     connection.exitReported.connect((_, report) => {
       const name = panel.context.localPath;
       Notification.warning(
@@ -122,6 +123,10 @@ export class MemlensService implements IDisposable {
       connection.refreshAfterCell = settings.refreshAfterCell;
       connection.variables.budgetMs = settings.variablesBudgetMs;
       connection.variables.memoryCapMiB = settings.variablesMemoryCapMiB;
+      void connection.setMemorySettings(
+        settings.exactPeak,
+        settings.guardShare
+      );
     }
     const precise = settings.precise;
     if (precise === this._precise) {
