@@ -11,7 +11,10 @@ What a record's numbers mean (sizes in bytes, deltas are *after - before* of the
     Resident set size (VmRSS) when the cell started and ended.
 ``rss_peak``
     Highest RSS during the cell. ``peak_method`` says how it was measured: ``"exact"``
-    (VmHWM reset through /proc/self/clear_refs at the start, read at the end),
+    (VmHWM reset through /proc/self/clear_refs at the start, read at the end; a side
+    effect user code can see: ``resource.getrusage().ru_maxrss`` and VmHWM then report
+    the peak since the cell started; :meth:`CellRecorder.set_peak_reset` turns it off,
+    ``%unload_ext memlens`` stops it),
     ``"sampled"`` (a thread polled RSS every ``sample_interval_s`` seconds: a lower bound
     that misses short spikes) or ``"none"`` (then ``rss_peak`` is None).
 ``python_delta``
