@@ -87,6 +87,9 @@ class Kernel:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "JPY_"))}
         if flavour.memlens_on_path:
             env["PYTHONPATH"] = str(REPO_ROOT)
+        # The kernel's record of a running cell (memlens.last_exit) goes to Jupyter's runtime
+        # dir: keep test kernels' records in the test's own folder, not the user's.
+        env["JUPYTER_RUNTIME_DIR"] = str(workdir / "runtime")
         stderr_path = workdir / "kernel-stderr.log"
         manager = KernelManager(
             kernel_name=f"memlens-{flavour.name}",
