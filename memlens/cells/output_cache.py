@@ -9,13 +9,26 @@ reference to a result, and it only reads the shell's namespace.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from ..sizing import measure
 from ..variables.names import output_history
 
+log = logging.getLogger("memlens")
 _GONE = object()
 _LAST = ("_", "__", "___")
+
+
+def _result_size(value: object, budget_s: float) -> int:
+    """The deep size of a cell's result, measured on the cell's own thread: no ``__sizeof__``
+    written in Python runs (one could be slow, print, or raise ``SystemExit`` into the
+    kernel); whatever escapes anyway is contained (0 then)."""
+    try:
+        return measure([[value]], budget_s=budget_s, user_sizeof=False).roots[0].deep
+    except BaseException:
+        log.debug("memlens: sizing a result failed", exc_info=True)
+        return 0
 
 
 class OutputCache:
@@ -73,7 +86,7 @@ class OutputCache:
                 grew = True
                 identity = id(value)
                 if identity not in self._pinned:
-                    size = measure([[value]], budget_s=self.budget_s).roots[0].deep
+                    size = _result_size(value, self.budget_s)
                     self._pinned[identity] = (execution_count, size)
                     added = size
             del value

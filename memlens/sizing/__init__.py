@@ -10,7 +10,7 @@ report), :mod:`.sizes` and :mod:`.sizeof` (bytes of objects, hostile ones includ
 
 from __future__ import annotations
 
-from .batches import CHUNK
+from .batches import CHUNK, Segments
 from .budget import default_cap_bytes
 from .kinds import is_not_data, values_array_size
 from .measuring import deep_size, measure, retained_sizes
@@ -44,6 +44,7 @@ __all__ = [
     "SIZEOF_RAISED",
     "Report",
     "RootSizes",
+    "Segments",
     "basic_size",
     "checked_getsizeof",
     "deep_size",

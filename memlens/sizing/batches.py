@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Callable
 
 from ..libraries import NumpyArrays
+from ..libraries.lookup import is_a
 
 CHUNK = 1 << 14
 """Most objects taken from one huge container, or walked as parents, at a time."""
@@ -68,8 +69,8 @@ def allocated_ints(ints: list[Any], context: int) -> int:
     return len(ints) - sum(map((-5).__le__, ints)) + sum(map((256).__lt__, ints))
 
 
-def counter(items: Iterable[type]) -> dict[type, int]:
-    """How many times each type occurs (counted in C)."""
+def counter(items: Iterable[int]) -> dict[int, int]:
+    """How many times each id occurs (counted in C)."""
     return collections.Counter(items)
 
 
@@ -86,18 +87,62 @@ def chunks(items: Iterator[object]) -> Cursor:
         yield chunk
 
 
+class Segments:
+    """Stretches of lists and tuples, read in chunks without copying them: a walk root
+    that is most of a huge container (a page's siblings) costs no copy of it."""
+
+    __slots__ = ("pieces",)
+
+    def __init__(self) -> None:
+        self.pieces: list[tuple[Any, int, int]] = []
+
+    def add(self, sequence: Any, start: int = 0, stop: int | None = None) -> None:
+        """Items ``start:stop`` of a list or tuple (a subclass too: read by the builtin)."""
+        length = list.__len__(sequence) if is_a(sequence, list) else tuple.__len__(sequence)
+        stop = length if stop is None else min(stop, length)
+        if start < stop:
+            self.pieces.append((sequence, start, stop))
+
+    def extend(self, other: Segments) -> None:
+        self.pieces += other.pieces
+
+    def __len__(self) -> int:
+        return sum(stop - start for _, start, stop in self.pieces)
+
+    def chunks(self) -> Cursor:
+        for sequence, start, stop in self.pieces:
+            getitem: Any = list.__getitem__ if is_a(sequence, list) else tuple.__getitem__
+            for first in range(start, stop, CHUNK):
+                yield list(getitem(sequence, slice(first, min(first + CHUNK, stop))))
+
+    def items(self) -> list[object]:
+        """Every item, in one list (for tests and small roots)."""
+        return [item for chunk in self.chunks() for item in chunk]
+
+
+def root_chunks(root: Any) -> Cursor:
+    """A walk root's objects in chunks of at most :data:`CHUNK`, without copying it whole."""
+    if type(root) is Segments:
+        return root.chunks()
+    if is_a(root, list):
+        return slices(list.__getitem__, root, list.__len__(root))
+    if is_a(root, tuple):
+        return slices(tuple.__getitem__, root, tuple.__len__(root))
+    return chunks(iter(root))
+
+
 def cursor(container: object, numpy: NumpyArrays | None) -> Cursor | None:
     """Chunks of what a huge container holds (None: walk it whole, as a view of a numpy
     array is, or a numpy array of plain data). Only the builtin containers' own C methods
     are called, whatever the subclass."""
     items: Iterator[object]
-    if isinstance(container, list):
+    if is_a(container, list):
         return slices(list.__getitem__, container, list.__len__(container))
-    if isinstance(container, tuple):
+    if is_a(container, tuple):
         return slices(tuple.__getitem__, container, tuple.__len__(container))
-    if isinstance(container, dict):
+    if is_a(container, dict):
         items = itertools.chain(dict.values(container), dict.keys(container))
-    elif isinstance(container, (set, frozenset)):
+    elif is_a(container, (set, frozenset)):
         items = iter(container)
     elif numpy is not None and numpy.is_array(container):
         try:
@@ -107,7 +152,7 @@ def cursor(container: object, numpy: NumpyArrays | None) -> Cursor | None:
             items = iter(numpy.flat_items(container))
         except Exception:
             return None
-    elif isinstance(container, collections.deque):
+    elif is_a(container, collections.deque):
         items = iter(collections.deque.__iter__(container))
     else:
         return None

@@ -9,12 +9,15 @@ followed.
 from __future__ import annotations
 
 import gc
+import itertools
+import operator
 import sys
 import types
 from typing import Any, Callable
 
 from .. import libraries
-from ..libraries.lookup import defining_class
+from ..libraries import opaque
+from ..libraries.lookup import TYPE_DICT, class_module, defining_class, is_mock_type
 from .sizeof import TYPE_FLAGS
 
 SKIP = 1
@@ -42,8 +45,10 @@ WALK = 1024
 FIXED = 2048
 """Sized by the inherited ``object.__sizeof__`` with no items: its ``getsizeof`` (and the
 attribute-value estimate) depends on its type alone, so it is read once per type."""
+OPAQUE = 4096
+"""Holds native memory memlens cannot see (ctypes buffers, io buffers, mmap, sqlite)."""
 
-DISCOVER_SPECIAL = SKIP | OWN_SIZE | RESOURCE | FUNCTION
+DISCOVER_SPECIAL = SKIP | OWN_SIZE | RESOURCE | FUNCTION | OPAQUE
 """Kinds that need care when counted."""
 WALK_SPECIAL = FUNCTION | DICT | ARRAY
 """Kinds whose referents are more (or fewer) than ``gc.get_referents`` says."""
@@ -67,6 +72,7 @@ SKIPPED_TYPES: tuple[type, ...] = (
 ATOMIC_TYPES = frozenset(
     (int, float, complex, bool, str, bytes, bytearray, type(None), range, type(Ellipsis))
 )
+_ATOMIC_IDS = frozenset(map(id, ATOMIC_TYPES))
 CONTAINER_TYPES = (list, tuple, dict, set, frozenset)
 
 INT_PADDING = 4 if sys.version_info >= (3, 11) else 0
@@ -76,6 +82,9 @@ _MANAGED_DICT = 1 << 4
 _INLINE_VALUES = 1 << 2
 """``Py_TPFLAGS_INLINE_VALUES``."""
 _TYPE_ITEMSIZE: Callable[[type], int] = type.__dict__["__itemsize__"].__get__
+
+_BUILTIN_METHODS = (types.MethodDescriptorType, types.WrapperDescriptorType)
+"""What a builtin type's own ``__sizeof__`` is in its class namespace."""
 
 FUNCTION_CLOSURE: Callable[[Any], Any] = types.FunctionType.__dict__["__closure__"].__get__
 FUNCTION_DEFAULTS: Callable[[Any], Any] = types.FunctionType.__dict__["__defaults__"].__get__
@@ -90,18 +99,31 @@ def is_not_data(obj: object) -> bool:
     return kind is types.FunctionType and not FUNCTION_CLOSURE(obj)
 
 
-def classify(kind: type, found: libraries.Libraries) -> int:
-    """The bits of objects of type ``kind``, with the libraries the user imported."""
+def runs_python_sizeof(kind: type) -> bool:
+    """Whether ``getsizeof`` of a ``kind`` runs Python code: its ``__sizeof__`` is not a
+    builtin type's own slot (a user-defined method, a mock's descriptor...)."""
+    owner = defining_class(kind, "__sizeof__")
+    if owner is None:
+        return True
+    return type(TYPE_DICT(owner)["__sizeof__"]) not in _BUILTIN_METHODS
+
+
+def classify(kind: type, found: libraries.Libraries, *, user_sizeof: bool = True) -> int:
+    """The bits of objects of type ``kind``, with the libraries the user imported.
+
+    ``user_sizeof`` False: a ``__sizeof__`` that is Python code is never run (the object's
+    basic size counts instead); a mock's never is, whatever ``user_sizeof`` says.
+    """
     if issubclass(kind, SKIPPED_TYPES):
         return SKIP
     if kind is types.FunctionType:
         return FUNCTION | WALK
-    bits = ATOMIC if kind in ATOMIC_TYPES else WALK
+    bits = ATOMIC if id(kind) in _ATOMIC_IDS else WALK  # never hash a class: see Kinds
     if kind is int and INT_PADDING:
         bits |= INT
     if issubclass(kind, dict):
         bits |= DICT
-    if issubclass(kind, CONTAINER_TYPES) or kind.__module__ == "collections":
+    if issubclass(kind, CONTAINER_TYPES) or class_module(kind) == "collections":
         bits |= CONTAINER
     if found.is_array_type(kind):
         bits |= ARRAY | CONTAINER
@@ -109,6 +131,10 @@ def classify(kind: type, found: libraries.Libraries) -> int:
         bits |= RESOURCE
     if libraries.sizes_itself(kind):
         bits |= OWN_SIZE
+    if is_mock_type(kind) or (not user_sizeof and runs_python_sizeof(kind)):
+        bits |= OWN_SIZE
+    if opaque.holds_unseen_memory(kind):
+        bits |= OPAQUE
     if sys.version_info >= (3, 11) and TYPE_FLAGS(kind) & (_MANAGED_DICT | _INLINE_VALUES):
         bits |= MANAGED
     if (
@@ -120,34 +146,90 @@ def classify(kind: type, found: libraries.Libraries) -> int:
     return bits
 
 
-class Kinds:
-    """The bits of each type met in one walk, classified once."""
+def metaclasses() -> list[type]:
+    """Every metaclass of the process (``type``'s subclasses, recursively); no code runs."""
+    found: dict[int, type] = {}
+    pending: list[type] = [type]
+    while pending:
+        subclasses: list[type] = type.__subclasses__(pending.pop())
+        for subclass in subclasses:
+            if id(subclass) not in found:
+                found[id(subclass)] = subclass
+                pending.append(subclass)
+    return list(found.values())
 
-    def __init__(self, found: libraries.Libraries) -> None:
+
+def hashes_safely(meta: type) -> bool:
+    """Whether hashing and comparing classes of metaclass ``meta`` runs no Python code:
+    it defines neither ``__hash__`` nor ``__eq__`` (nor unhashability) in Python."""
+    try:
+        namespace = TYPE_DICT(meta)
+        return not any(
+            name in namespace and type(namespace[name]) not in _BUILTIN_METHODS
+            for name in ("__hash__", "__eq__")
+        )
+    except Exception:
+        return False
+
+
+def distinct_types(objects: list[object], *, safe: bool = False) -> list[type]:
+    """The types of ``objects``, each once, without running a metaclass's ``__hash__`` or
+    ``__eq__``: a set of the types (done in C) when ``safe`` says no metaclass of the
+    process defines them, or every type's metaclass is exactly ``type``; else distinct by
+    identity."""
+    if safe or all(map(operator.is_, map(type, map(type, objects)), itertools.repeat(type))):
+        return list(set(map(type, objects)))
+    found = list(map(type, objects))
+    return list(dict(zip(map(id, found), found)).values())
+
+
+class Kinds:
+    """The bits of each type met in one walk, classified once.
+
+    Keyed by the type's id, never by the type (hashing a class runs its metaclass's
+    ``__hash__``); the types are held for the walk only, so their ids stay theirs.
+    """
+
+    def __init__(self, found: libraries.Libraries, *, user_sizeof: bool = True) -> None:
         self.libraries = found
-        self.bits: dict[type, int] = {}
+        self.user_sizeof = user_sizeof
+        self.bits: dict[int, int] = {}
+        self.held: list[type] = []
+        self.safe = all(map(hashes_safely, metaclasses()))
+        """No metaclass hashes or compares classes in Python (checked once a walk, almost
+        always true): sets of types are then made in C."""
+
+    def distinct(self, objects: list[object]) -> list[type]:
+        """The types of ``objects``, each once (see :func:`distinct_types`)."""
+        return distinct_types(objects, safe=self.safe)
 
     def of(self, kind: type) -> int:
-        bits = self.bits.get(kind)
+        bits = self.bits.get(id(kind))
         if bits is None:
             try:
-                bits = classify(kind, self.libraries)
+                bits = classify(kind, self.libraries, user_sizeof=self.user_sizeof)
             except Exception:
-                bits = 0
-            self.bits[kind] = bits
+                bits = OWN_SIZE | WALK  # unreadable: its basic size, its referents
+            self.bits[id(kind)] = bits
+            self.held.append(kind)
         return bits
 
     def of_all(self, objects: list[object]) -> int:
         """The union of the bits of the types of ``objects``."""
         bits = 0
         of = self.of
-        for kind in set(map(type, objects)):
+        for kind in self.distinct(objects):
             bits |= of(kind)
         return bits
 
     def forget(self, kind: type, bit: int) -> None:
         """Objects of ``kind`` turned out not to be of kind ``bit`` after all."""
-        self.bits[kind] = self.of(kind) & ~bit
+        self.bits[id(kind)] = self.of(kind) & ~bit
+
+    def clear(self) -> None:
+        """The walk is over: let go of the types."""
+        self.bits.clear()
+        self.held.clear()
 
 
 def values_array_size(attributes: int) -> int:

@@ -78,7 +78,7 @@ from typing import Callable
 
 from .budget import Limits, default_cap_bytes
 from .report import Report
-from .walk import Walk
+from .walk import Root, Walk
 
 
 def deep_size(obj: object) -> int:
@@ -105,7 +105,7 @@ def retained_sizes(namespace: Mapping[str, object]) -> dict[str, int]:
 
 
 def measure(
-    roots: Sequence[Sequence[object]],
+    roots: Sequence[Root],
     *,
     budget_s: float | None = None,
     shares: Sequence[float] | None = None,
@@ -114,6 +114,7 @@ def measure(
     fence: Iterable[object] = (),
     should_stop: Callable[[], bool] | None = None,
     pause_every_s: float | None = None,
+    user_sizeof: bool = True,
 ) -> Report:
     """Deep and retained sizes of ``roots``, each root a group of objects sized together.
 
@@ -130,6 +131,8 @@ def measure(
     - ``should_stop``: called every few milliseconds; True stops the walk (``interrupted``).
     - ``pause_every_s``: sleep briefly after each such stretch of work, so that other
       threads waiting for the GIL get it at once (for walks run on a background thread).
+    - ``user_sizeof``: False never runs a ``__sizeof__`` written in Python (the object's
+      basic size counts instead); a mock's is never run either way.
     """
     limits = Limits(
         budget_s=budget_s,
@@ -138,4 +141,4 @@ def measure(
         should_stop=should_stop,
         pause_every_s=pause_every_s,
     )
-    return Walk(roots, limits=limits, skip=skip, fence=fence).run()
+    return Walk(roots, limits=limits, skip=skip, fence=fence, user_sizeof=user_sizeof).run()

@@ -20,7 +20,7 @@ def special_referents(parents: list[object], types: Kinds) -> tuple[list[object]
     parents that are all dicts, their values and (apart) their keys."""
     of = types.of
     special = kinds.DICT | kinds.FUNCTION | kinds.ARRAY
-    if all(of(kind) & special == kinds.DICT for kind in set(map(type, parents))):
+    if all(of(kind) & special == kinds.DICT for kind in types.distinct(parents)):
         # dicts only: their keys in C, without a loop per dict
         referents = gc.get_referents(*parents)
         keys = list(itertools.chain.from_iterable(map(_DICT_KEYS, parents)))

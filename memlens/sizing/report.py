@@ -19,6 +19,9 @@ SIZEOF_NEGATIVE = "sizeof_negative"
 """An object's ``__sizeof__`` returned a negative number; its basic size was counted."""
 SIZEOF_ABSURD = "sizeof_absurd"
 """An object's ``__sizeof__`` claimed more bytes than the machine has; basic size counted."""
+OPAQUE = "opaque"
+"""The object holds native memory memlens cannot see (a ctypes buffer it does not own, an
+``io.StringIO``, a sqlite connection...): its sizes leave that out, so they are lower bounds."""
 DEEP_NESTING = "deep_nesting"
 """Nested more than :data:`DEEP_NESTING_LEVELS` levels deep (sizes are still right)."""
 

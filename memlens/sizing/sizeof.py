@@ -5,8 +5,10 @@ flagged."""
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any, Callable
 
+from ..libraries.lookup import is_mock_type
 from .budget import physical_memory
 from .report import SIZEOF_ABSURD, SIZEOF_NEGATIVE, SIZEOF_RAISED
 
@@ -31,22 +33,36 @@ def basic_size(obj: object) -> int:
 
 
 def _message(error: BaseException) -> str:
+    if type(error) is not ValueError:  # a subclass's __str__ is user code
+        return ""
     try:
         return str(error)
     except Exception:
         return ""
 
 
+def reraise_interrupt(error: BaseException) -> None:
+    """Raise ``error`` again if it may be the user's Ctrl-C (a ``KeyboardInterrupt`` on the
+    main thread, where signals land); any other exception a ``__sizeof__`` raised --
+    ``SystemExit``, ``CancelledError``, a ``KeyboardInterrupt`` on the worker -- is the
+    object's misbehaviour, contained and flagged."""
+    if type(error) is KeyboardInterrupt and threading.current_thread() is threading.main_thread():
+        raise error
+
+
 def checked_getsizeof(obj: object) -> tuple[int | None, str | None]:
     """``(sys.getsizeof(obj), None)``, or ``(None, flag)`` when ``__sizeof__`` raises or
     returns a negative or absurd number (the flag says which)."""
+    if is_mock_type(type(obj)):  # its __sizeof__ is a mock: calling it records a call
+        return basic_size(obj), None
     try:
         size = sys.getsizeof(obj)
     except ValueError as error:
         return None, SIZEOF_NEGATIVE if ">= 0" in _message(error) else SIZEOF_RAISED
     except OverflowError:
         return None, SIZEOF_ABSURD
-    except Exception:
+    except BaseException as error:
+        reraise_interrupt(error)
         return None, SIZEOF_RAISED
     if size > ABSURD_BYTES:
         return None, SIZEOF_ABSURD
@@ -68,10 +84,11 @@ def _sizer(kind: type) -> tuple[Callable[[Any], int], int]:
     return sizeof, extra
 
 
-BUILTIN_SIZERS: dict[type, tuple[Callable[[Any], int], int]] = {
-    kind: _sizer(kind)
+BUILTIN_SIZERS: dict[int, tuple[Callable[[Any], int], int]] = {
+    id(kind): _sizer(kind)
     for kind in (int, str, bytes, bytearray, tuple, list, dict, set, frozenset, complex)
 }
-"""Builtin types by their own ``__sizeof__`` and the gc header ``getsizeof`` adds: for a
-batch of one exact builtin type, mapping the type's ``__sizeof__`` needs no method lookup
-and no bound method per object, unlike mapping ``getsizeof``."""
+"""Builtin types (by id: hashing a user type runs its metaclass) by their own
+``__sizeof__`` and the gc header ``getsizeof`` adds: for a batch of one exact builtin type,
+mapping the type's ``__sizeof__`` needs no method lookup and no bound method per object,
+unlike mapping ``getsizeof``."""

@@ -10,7 +10,7 @@ from typing import Any
 from . import kinds
 from .batches import BIG_BYTES, Cursor, counter, cursor
 from .kinds import Kinds
-from .sizeof import ABSURD_BYTES, BUILTIN_SIZERS, basic_size, careful_size
+from .sizeof import ABSURD_BYTES, BUILTIN_SIZERS, basic_size, careful_size, reraise_interrupt
 
 
 class Sizer:
@@ -19,15 +19,15 @@ class Sizer:
     def __init__(self, types: Kinds) -> None:
         self.kinds = types
         self.numpy = types.libraries.numpy
-        self.fixed_sizes: dict[type, int] = {}
+        self.fixed_sizes: dict[int, int] = {}
         """``getsizeof`` (plus the attribute-value estimate) of types of fixed size."""
-        self.values_bytes: dict[type, int] = {}
+        self.values_bytes: dict[int, int] = {}
         """Estimated attribute-value array of instances, by type."""
         self.flags: set[str] = set()
         """The flags of the root being walked (hostile ``__sizeof__``s are flagged there)."""
 
     def sizes(
-        self, objects: list[object], present: set[type] | None = None
+        self, objects: list[object], present: list[type] | None = None
     ) -> tuple[int, list[Cursor]]:
         """The summed ``getsizeof`` of ``objects``, and cursors over the huge containers
         among them, which leave the list (changed in place) to be read in chunks instead.
@@ -36,14 +36,15 @@ class Sizer:
         its own ``__sizeof__`` is mapped directly, without ``getsizeof``'s lookup."""
         try:
             one = next(iter(present)) if present and len(present) == 1 else None
-            sizer = BUILTIN_SIZERS.get(one) if one is not None else None
+            sizer = BUILTIN_SIZERS.get(id(one)) if one is not None else None
             if sizer is None:
                 sizes = list(map(sys.getsizeof, objects))
                 total = sum(sizes)
             else:
                 sizes = list(map(sizer[0], objects))
                 total = sum(sizes) + sizer[1] * len(sizes)
-        except Exception:
+        except BaseException as error:  # a user __sizeof__: see careful_size
+            reraise_interrupt(error)
             return self.careful_sizes(objects)
         if total > ABSURD_BYTES:
             return self.careful_sizes(objects)
@@ -83,7 +84,7 @@ class Sizer:
         except Exception:
             return basic_size(array)
 
-    def fixed_sizes_of(self, objects: list[object], present: set[type]) -> int | None:
+    def fixed_sizes_of(self, objects: list[object], present: list[type]) -> int | None:
         """The summed sizes of ``objects`` if all their types (``present``) are of fixed
         size (getsizeof plus attribute-value estimate, read once per type); else None."""
         of = self.kinds.of
@@ -91,7 +92,7 @@ class Sizer:
         for kind in present:
             if not of(kind) & kinds.FIXED:
                 return None
-            if kind not in sizes:
+            if id(kind) not in sizes:
                 sample = next(obj for obj in objects if type(obj) is kind)
                 try:
                     size = sys.getsizeof(sample)
@@ -102,19 +103,22 @@ class Sizer:
                     return None
                 if of(kind) & kinds.MANAGED:
                     size += self._values_bytes(kind, sample)
-                sizes[kind] = size
+                sizes[id(kind)] = size
         if len(present) == 1:
-            return len(objects) * sizes[next(iter(present))]
-        return sum(sizes[kind] * count for kind, count in counter(map(type, objects)).items())
+            return len(objects) * sizes[id(present[0])]
+        counts = counter(map(id, map(type, objects)))
+        return sum(sizes[identity] * count for identity, count in counts.items())
 
     def managed_sizes(self, objects: list[object]) -> int:
         """Estimated bytes of the attribute-value arrays of instances among ``objects``."""
         total = 0
         of = self.kinds.of
-        for kind, count in counter(map(type, objects)).items():
+        counts = counter(map(id, map(type, objects)))
+        for kind in self.kinds.distinct(objects):
             if not of(kind) & kinds.MANAGED:
                 continue
-            size = self.values_bytes.get(kind)
+            count = counts[id(kind)]
+            size = self.values_bytes.get(id(kind))
             if size is None:
                 sample = next(obj for obj in objects if type(obj) is kind)
                 size = self._values_bytes(kind, sample)
@@ -122,7 +126,12 @@ class Sizer:
         return total
 
     def _values_bytes(self, kind: type, sample: Any) -> int:
-        size = self.values_bytes.get(kind)
+        size = self.values_bytes.get(id(kind))
         if size is None:
-            size = self.values_bytes[kind] = kinds.values_size(sample)
+            size = self.values_bytes[id(kind)] = kinds.values_size(sample)
         return size
+
+    def clear(self) -> None:
+        """The walk is over (the types whose ids key the tables may go)."""
+        self.fixed_sizes.clear()
+        self.values_bytes.clear()

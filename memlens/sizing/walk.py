@@ -23,23 +23,39 @@ from collections.abc import Iterable, Sequence
 from typing import Union
 
 from .. import libraries
+from ..libraries import opaque
 from . import kinds, owners
-from .batches import CHUNK, Cursor, allocated_ints, columns
+from .batches import CHUNK, Cursor, Segments, allocated_ints, columns, root_chunks
 from .budget import Limits, Stop
 from .kinds import INT_PADDING, Kinds
 from .owners import EXTERNAL_TAG, FENCE_TAG, SKIP_TAG, UNSEEN_TAG, own_tag, root_of
 from .referents import special_referents
-from .report import DEEP_NESTING, DEEP_NESTING_LEVELS, FENCED, MUTATED, Report, RootSizes
+from .report import (
+    DEEP_NESTING,
+    DEEP_NESTING_LEVELS,
+    FENCED,
+    MUTATED,
+    OPAQUE,
+    Report,
+    RootSizes,
+)
 from .shared import SHARED_IDS, UNIQUE_REFCOUNT, module_dict_ids
-from .sizeof import basic_size
+from .sizeof import basic_size, careful_size
 from .sizes import Sizer
 
+BATCH_REFERENTS = CHUNK
+"""Most referents one batch of parents should have (estimated from the parents' sizes at
+8 bytes a reference): the time and memory between two checks of the limits stay small
+however many items each parent holds."""
 BATCH_BYTES = 40
 """The walker's transient bytes per object of its largest batch (lists, counts, sizes)."""
 RESOURCE_BYTES = 200
 """The walker's bytes per native buffer it has counted (its key and tag)."""
 
 
+Root = Union[Sequence[object], Segments]
+"""The objects of one root: a list or tuple (read in chunks, never copied), or stretches
+of big containers (:class:`.batches.Segments`)."""
 Batch = list[object]
 Entry = tuple[Union[Batch, Cursor], int, int, int]
 """(parents to walk or a cursor yielding chunks of children, context, level, bits): bits
@@ -48,18 +64,31 @@ UNKNOWN = -2
 IS_CURSOR = -1
 
 
+def _big_sequence(root: Root) -> bool:
+    """A list or tuple too big to copy (read in chunks as it is)."""
+    kind = type(root)
+    return (kind is list or kind is tuple) and len(root) > CHUNK
+
+
 class Walk:
     """One measurement: the state shared by the walks of all roots."""
 
     def __init__(
         self,
-        roots: Sequence[Sequence[object]],
+        roots: Sequence[Root],
         *,
         limits: Limits,
         skip: Iterable[object],
         fence: Iterable[object],
+        user_sizeof: bool = True,
     ) -> None:
-        self.roots = [list(root) for root in roots]
+        # Lists, tuples and segments are read in chunks as they are: a copy of a root of
+        # ten million objects would take the memory the cap is there to bound.
+        self.roots: list[Root] = [
+            root if type(root) is Segments or _big_sequence(root) else list(root)  # type: ignore[arg-type]
+            for root in roots
+        ]
+        copies = [root for root, given in zip(self.roots, roots) if root is not given]
         # Held, so that no skipped or fenced object can look single-referenced.
         self.skipped = list(skip)
         self.fence = list(fence)
@@ -68,7 +97,7 @@ class Walk:
             raise ValueError("shares must have one weight per root")
         self.limits = limits
         self.libraries = libraries.Libraries()
-        self.kinds = Kinds(self.libraries)
+        self.kinds = Kinds(self.libraries, user_sizeof=user_sizeof)
         self.sizer = Sizer(self.kinds)
         self.own_tags = [own_tag(i) for i in range(count)]
         self.shared_tags = [own_tag(i) + 1 for i in range(count)]
@@ -94,7 +123,8 @@ class Walk:
         mine = [self, self.roots, self.owners, self.resources, self.kinds.bits, self.stack]
         mine += [self.skipped, self.fence]
         ids = [*module_dict_ids(), id(sys.modules), *map(id, self.skipped), *map(id, mine)]
-        seed([*ids, *map(id, self.roots)], SKIP_TAG)
+        # The copies are memlens' own lists; a root given as it is may be the user's.
+        seed([*ids, *map(id, copies)], SKIP_TAG)
         seed(map(id, self.fence), FENCE_TAG)
 
     # -- running ------------------------------------------------------------------------------
@@ -110,6 +140,8 @@ class Walk:
             self.roots.clear()
             self.fence.clear()
             self.skipped.clear()
+            self.kinds.clear()
+            self.sizer.clear()
 
     def _run(self, started: float) -> Report:
         stopped_all: str | None = None
@@ -166,7 +198,9 @@ class Walk:
         translate[FENCE_TAG] = FENCE_TAG
         self.translate = translate
         flags = self.sizer.flags = self.flags[index]
-        self._discover(list(self.roots[index]), index, 0)
+        # The root's objects come in chunks, the limits checked between them (level -1:
+        # what a chunk holds is at level 0).
+        stack.append((root_chunks(self.roots[index]), index, -1, IS_CURSOR))
         get_referents = gc.get_referents
         deepest = 0
         while stack:
@@ -221,7 +255,7 @@ class Walk:
             return
         if len(found) > self.batch:
             self.batch = len(found)
-        present = set(map(type, found))
+        present = self.kinds.distinct(found)
         of = self.kinds.of
         bits = 0
         for kind in present:
@@ -276,7 +310,7 @@ class Walk:
         level: int,
         *,
         anchors: bool = False,
-        present: set[type] | None = None,
+        present: list[type] | None = None,
     ) -> None:
         """Add ``objects`` (none yet counted by this root's walk) to the sizes; push them.
 
@@ -291,7 +325,7 @@ class Walk:
         fixed: int | None = None
         if bits & (kinds.DISCOVER_SPECIAL | kinds.MANAGED | kinds.FIXED):
             if present is None:
-                present = set(map(type, objects))
+                present = self.kinds.distinct(objects)
             of = self.kinds.of
             bits = 0
             for kind in present:
@@ -338,16 +372,22 @@ class Walk:
         elif context >= 0:
             self.retained[context] -= total
         if bits & kinds.WALK and objects:
-            self._push(objects, context, level, walk_bits)
+            self._push(objects, context, level, walk_bits, total)
 
-    def _push(self, objects: list[object], context: int, level: int, bits: int) -> None:
+    def _push(self, objects: list[object], context: int, level: int, bits: int, total: int) -> None:
+        """Push ``objects`` (of ``total`` bytes) to be walked, in batches of at most
+        :data:`CHUNK` parents and about :data:`BATCH_REFERENTS` referents."""
         stack = self.stack
-        if len(objects) <= CHUNK:
+        count = len(objects)
+        step = CHUNK
+        if total > 8 * BATCH_REFERENTS:  # many items each: fewer parents a batch
+            step = max(1, min(CHUNK, count * 8 * BATCH_REFERENTS // total))
+        if count <= step:
             stack.append((objects, context, level, bits))
         else:
-            for start in range(0, len(objects), CHUNK):
-                stack.append((objects[start : start + CHUNK], context, level, bits))
-        self.pending += len(objects)
+            for start in range(0, count, step):
+                stack.append((objects[start : start + step], context, level, bits))
+        self.pending += count
 
     # -- objects that need care -------------------------------------------------------------
 
@@ -364,6 +404,7 @@ class Walk:
         keep: list[object] = []
         careful: list[object] = []
         total = 0
+        flags = self.flags[self.index]
         for obj in objects:
             bits = of(type(obj))
             if not bits & kinds.DISCOVER_SPECIAL:
@@ -373,6 +414,11 @@ class Walk:
                     self.owners.mark(obj, SKIP_TAG)
             elif bits & kinds.ARRAY and not found.owns_shareable_buffer(obj):
                 keep.append(obj)  # a view, or an object array (pointers, read in chunks)
+            elif bits & kinds.OPAQUE:
+                total += basic_size(obj) if bits & kinds.OWN_SIZE else careful_size(obj, flags)
+                total += opaque.native_bytes(obj)
+                flags.add(OPAQUE)
+                careful.append(obj)
             elif bits & (kinds.OWN_SIZE | kinds.RESOURCE):
                 total += self.sizer.array_header(obj) if bits & kinds.ARRAY else basic_size(obj)
                 if bits & kinds.RESOURCE:

@@ -9,7 +9,7 @@ import gc
 import types
 from collections.abc import Iterator
 
-from ..libraries.lookup import TYPE_DICT, TYPE_MRO
+from ..libraries.lookup import TYPE_DICT, TYPE_MRO, TypeCache
 
 _OBJECT_GETATTRIBUTE = object.__getattribute__
 _MISSING = object()
@@ -57,7 +57,8 @@ def _mangle(klass: type, name: str) -> str:
     return name
 
 
-_candidates: dict[type, list[str]] = {}
+_candidates: TypeCache[list[str]] = TypeCache()
+"""Attribute names by class, held weakly (a deleted class is freed)."""
 
 
 def _candidate_names(kind: type) -> list[str]:
@@ -88,9 +89,7 @@ def _candidate_names(kind: type) -> list[str]:
                     for code in _codes(function.__code__):
                         names.update(dict.fromkeys(code.co_names))
     found = list(names)
-    if len(_candidates) > 10_000:
-        _candidates.clear()
-    _candidates[kind] = found
+    _candidates.put(kind, found)
     return found
 
 

@@ -9,7 +9,7 @@ import weakref
 from typing import Any
 
 from .. import libraries
-from ..libraries.lookup import TYPE_DICT, defining_class, library_module
+from ..libraries.lookup import TYPE_DICT, TypeCache, defining_class, is_a, library_module
 
 _TYPE_NAME = type.__dict__["__name__"].__get__
 _TYPE_MODULE = type.__dict__["__module__"].__get__
@@ -18,7 +18,8 @@ LABEL_LENGTH = 60
 """Longest label, in characters."""
 
 
-_names: dict[type, str] = {}
+_names: TypeCache[str] = TypeCache()
+"""Type names by class, held weakly (a deleted class is freed)."""
 
 
 def type_name(obj: object) -> str:
@@ -27,9 +28,8 @@ def type_name(obj: object) -> str:
     kind = type(obj)
     name = _names.get(kind)
     if name is None:
-        name = _names[kind] = _type_name(kind)
-        if len(_names) > 10_000:
-            _names.clear()
+        name = _type_name(kind)
+        _names.put(kind, name)
     return name
 
 
@@ -39,7 +39,7 @@ def _type_name(kind: type) -> str:
         qualname = _TYPE_QUALNAME(kind)
     except Exception:
         return "?"
-    if not isinstance(module, str) or not isinstance(qualname, str):
+    if type(module) is not str or type(qualname) is not str:  # a subclass's methods are code
         return str(_TYPE_NAME(kind))
     if module == "builtins":
         return qualname
@@ -57,11 +57,11 @@ def builtin_len(obj: object) -> int | None:
     ``__len__``), a deque or a range; None for anything else (no ``__len__`` runs)."""
     base: Any
     for base in _SIZED:
-        if isinstance(obj, base):
+        if is_a(obj, base):
             return int(base.__len__(obj))
-    if isinstance(obj, collections.deque):
+    if is_a(obj, collections.deque):
         return int(collections.deque.__len__(obj))
-    if isinstance(obj, range):
+    if is_a(obj, range):
         try:
             return len(obj)
         except OverflowError:
@@ -103,7 +103,7 @@ def attribute_flags(obj: object) -> list[str]:
         if type(lookup) is not types.FunctionType:
             continue  # a builtin type's own slot: not customized
         module = TYPE_DICT(owner).get("__module__", "")
-        if isinstance(module, str) and module.split(".", 1)[0] in _TRUSTED_GETATTR:
+        if type(module) is str and module.split(".", 1)[0] in _TRUSTED_GETATTR:
             continue
         return [GETATTR_HOSTILE]
     return []
@@ -121,17 +121,17 @@ def label(value: object, fallback: str) -> str:
 def _safe_repr(value: object, depth: int) -> str | None:
     if value is None or value is True or value is False:
         return repr(value)
-    if isinstance(value, str):
+    if is_a(value, str):
         return str.__repr__(str.__getitem__(value, slice(0, LABEL_LENGTH)))
-    if isinstance(value, bytes):
+    if is_a(value, bytes):
         return bytes.__repr__(bytes.__getitem__(value, slice(0, LABEL_LENGTH)))
-    if isinstance(value, int):
+    if is_a(value, int):
         if int.bit_length(value) > 128:
             return f"<int of {int.bit_length(value)} bits>"
         return int.__repr__(value)
-    if isinstance(value, float):
+    if is_a(value, float):
         return float.__repr__(value)
-    if isinstance(value, tuple) and depth > 0:
+    if is_a(value, tuple) and depth > 0:
         items = tuple.__getitem__(value, slice(0, 5))
         parts = [_safe_repr(item, depth - 1) for item in items]
         if any(part is None for part in parts):

@@ -36,6 +36,7 @@ _PROGRAM = (
     types.MethodType,
 )
 _GONE = object()
+_CLOSURE = types.FunctionType.__dict__["__closure__"].__get__
 
 
 def is_program(value: object) -> bool:
@@ -56,14 +57,14 @@ def split(
     variables: list[tuple[str, object]] = []
     hidden: list[object] = []
     for name, value in items:
-        if not isinstance(name, str):
+        if type(name) is not str:  # a str subclass's __hash__ or __eq__ is user code
             continue
         if name in IPYTHON_NAMES or name in OUTPUT_NAMES or _RESULT.match(name):
             continue
         if hidden_ns.get(name, _GONE) is value:
             continue
         if is_program(value):
-            if type(value) is types.FunctionType and value.__closure__:
+            if type(value) is types.FunctionType and _CLOSURE(value):
                 hidden.append(value)
             continue
         if name.startswith("_"):
@@ -79,7 +80,7 @@ def output_history(shell: Any) -> dict[Any, Any] | None:
     ``Out`` and ``_oh``); None outside IPython."""
     history = getattr(shell, "history_manager", None)
     out = getattr(history, "output_hist", None)
-    return out if isinstance(out, dict) else None
+    return out if type(out) is dict else None
 
 
 def output_cache(shell: Any, user_ns: dict[str, Any]) -> list[object] | None:
@@ -88,12 +89,16 @@ def output_cache(shell: Any, user_ns: dict[str, Any]) -> list[object] | None:
     out = output_history(shell)
     if out is None:
         out = user_ns.get("Out")
-        if not isinstance(out, dict):
+        if type(out) is not dict:
             return None
     held: list[object] = [out]
     for name in OUTPUT_NAMES:
         value = user_ns.get(name, _GONE)
         if value is not _GONE:
             held.append(value)
-    held += [value for name, value in list(dict.items(user_ns)) if _RESULT.match(str(name))]
+    held += [
+        value
+        for name, value in list(dict.items(user_ns))
+        if type(name) is str and _RESULT.match(name)  # never the __str__ of a user key
+    ]
     return held

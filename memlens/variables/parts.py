@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import libraries, sizing
+from ..libraries.lookup import is_a
 from .attributes import named_attributes
 from .describe import builtin_len, label, type_name
 
@@ -76,15 +77,15 @@ def _arrays(obj: object) -> libraries.NumpyArrays | None:
 
 def _slice(sequence: Any, start: int, stop: int | None) -> list[object]:
     """Items ``start:stop`` of a list or tuple (of a subclass too), by the builtin's method."""
-    base: Any = list if isinstance(sequence, list) else tuple
+    base: Any = list if is_a(sequence, list) else tuple
     return list(base.__getitem__(sequence, slice(start, stop)))
 
 
 def _iterate(container: Any) -> Iterator[object]:
     """Iterate a deque, set or frozenset with the builtin's own ``__iter__``."""
-    if isinstance(container, collections.deque):
+    if is_a(container, collections.deque):
         return iter(collections.deque.__iter__(container))
-    base: Any = set if isinstance(container, set) else frozenset
+    base: Any = set if is_a(container, set) else frozenset
     return iter(base.__iter__(container))
 
 
@@ -105,7 +106,7 @@ def count(obj: object) -> int:
         return 0
     length = builtin_len(obj)
     if length is not None:
-        return 0 if isinstance(obj, (str, bytes, bytearray, range)) else length
+        return 0 if is_a(obj, (str, bytes, bytearray, range)) else length
     pandas = _frames(obj)
     if pandas is not None:
         return pandas.column_count(obj)
@@ -121,21 +122,21 @@ def children(obj: object, offset: int = 0, limit: int | None = None) -> list[Chi
     stop = None if limit is None else offset + limit
     if sizing.is_not_data(obj):
         return []
-    if isinstance(obj, (str, bytes, bytearray, range)):
+    if is_a(obj, (str, bytes, bytearray, range)):
         return []
-    if isinstance(obj, (list, tuple)):
+    if is_a(obj, (list, tuple)):
         items = _slice(obj, offset, stop)
         return [_item(offset + i, item) for i, item in enumerate(items)]
-    if isinstance(obj, collections.deque):
+    if is_a(obj, collections.deque):
         items = list(itertools.islice(_iterate(obj), offset, stop))
         return [_item(offset + i, item) for i, item in enumerate(items)]
-    if isinstance(obj, dict):
+    if is_a(obj, dict):
         entries = list(itertools.islice(dict.items(obj), offset, stop))
         return [
             Child(label(key, f"<key {offset + i}: {type_name(key)}>"), _key(offset + i), value)
             for i, (key, value) in enumerate(entries)
         ]
-    if isinstance(obj, (set, frozenset)):
+    if is_a(obj, (set, frozenset)):
         members = list(itertools.islice(_iterate(obj), offset, stop))
         return [
             Child(
@@ -157,13 +158,26 @@ def children(obj: object, offset: int = 0, limit: int | None = None) -> list[Chi
 def siblings(obj: object, page: list[Child]) -> list[object]:
     """Everything ``obj`` refers to besides the objects of ``page`` (at their places):
     the other children, dict keys, and unnamed parts. For sizing a page's retained sizes."""
-    if isinstance(obj, (list, tuple)):
+    return sibling_segments(obj, page).items()
+
+
+def sibling_segments(obj: object, page: list[Child]) -> sizing.Segments:
+    """:func:`siblings` as a walk root: the rest of a list or tuple is not copied (a page
+    of a list of ten million items leaves ten million siblings)."""
+    found = sizing.Segments()
+    if is_a(obj, (list, tuple)):
         if not page:
-            return _slice(obj, 0, None)
-        first = page[0].step["index"]
-        last = page[-1].step["index"] + 1
-        return _slice(obj, 0, first) + _slice(obj, last, None)
-    if isinstance(obj, dict):
+            found.add(obj)
+            return found
+        found.add(obj, 0, page[0].step["index"])
+        found.add(obj, page[-1].step["index"] + 1)
+        return found
+    found.add(_other_siblings(obj, page))
+    return found
+
+
+def _other_siblings(obj: object, page: list[Child]) -> list[object]:
+    if is_a(obj, dict):
         chosen = {child.step["index"] for child in page}
         rest: list[object] = list(dict.keys(obj))
         rest += [value for n, value in enumerate(dict.values(obj)) if n not in chosen]
@@ -282,7 +296,7 @@ def step(obj: object, kind: str, value: Any) -> object:
     if kind == "index":
         found = _nth(obj, value)
     elif kind == "key":
-        if not isinstance(obj, dict):
+        if not is_a(obj, dict):
             raise PathError(f"a {type_name(obj)} has no entries")
         found = _nth_of(dict.values(obj), value, "entry", obj)
     elif kind == "column":
@@ -300,14 +314,14 @@ def step(obj: object, kind: str, value: Any) -> object:
 
 
 def _nth(obj: object, index: int) -> object:
-    if isinstance(obj, (list, tuple)):
+    if is_a(obj, (list, tuple)):
         length = builtin_len(obj) or 0
         if index >= length:
             raise PathError(f"index {index} is out of range (length {length})")
         return _slice(obj, index, index + 1)[0]
-    if isinstance(obj, (collections.deque, set, frozenset)):
+    if is_a(obj, (collections.deque, set, frozenset)):
         return _nth_of(_iterate(obj), index, "item", obj)
-    if isinstance(obj, (dict, str, bytes, bytearray, range)):
+    if is_a(obj, (dict, str, bytes, bytearray, range)):
         raise PathError(f"a {type_name(obj)} has no items to index")
     if _arrays(obj) is not None or _frames(obj) is not None:
         parts = children(obj)
@@ -344,7 +358,7 @@ def trail(namespace: dict[str, Any], path: list[dict[str, Any]]) -> list[object]
     does not lead anywhere."""
     first = path[0]
     name = first.get("value")
-    value = namespace.get(name, _MISSING) if isinstance(name, str) else _MISSING
+    value = namespace.get(name, _MISSING) if type(name) is str else _MISSING
     if value is _MISSING:
         raise PathError(f"there is no variable named {name!r}")
     objects = [value]
@@ -370,8 +384,13 @@ def siblings_along(objects: list[object], path: list[dict[str, Any]]) -> list[ob
     """What the containers a path passes through hold besides the path: for each object
     of ``objects`` (a :func:`trail` of ``path``) but the last, its :func:`siblings` around
     the next step, the nearest container first."""
-    found: list[object] = []
+    return segments_along(objects, path).items()
+
+
+def segments_along(objects: list[object], path: list[dict[str, Any]]) -> sizing.Segments:
+    """:func:`siblings_along` as a walk root, without copying the containers."""
+    found = sizing.Segments()
     for position in range(len(objects) - 1, 0, -1):
         taken = Child("", path[position], objects[position])
-        found += siblings(objects[position - 1], [taken])
+        found.extend(sibling_segments(objects[position - 1], [taken]))
     return found

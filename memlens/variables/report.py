@@ -211,7 +211,7 @@ def expand_body(
     page = parts.children(parent, offset, limit)
     pandas = libraries.pandas_frames()
     columns = pandas is not None and pandas.is_frame(parent)
-    roots: list[list[object]] = []
+    roots: list[list[object] | sizing.Segments] = []
     extra: list[int] = []
     for child in page:
         root, data_bytes = libraries.column_data(child.obj) if columns else ([child.obj], 0)
@@ -226,8 +226,8 @@ def expand_body(
     rest += cache or []
     rest += hidden
     roots += [
-        parts.siblings(parent, page),
-        parts.siblings_along(containers, steps),
+        parts.sibling_segments(parent, page),
+        parts.segments_along(containers, steps),
         rest,
     ]
     shares += [0.0, 0.0, 0.0]

@@ -31,11 +31,18 @@ from typing import Any
 
 from ..cells import recorder
 from ..variables import PathError
+from . import log as memory_log
 from . import protocol
 from .handlers import BACKGROUND_COMMANDS, Options, body_for
 from .worker import background_options, worker
 
 log = logging.getLogger("memlens")
+memory_log.install()  # memlens' errors never print into the user's running cell
+
+_TYPE_NAME = type.__dict__["__name__"].__get__
+_TYPE_MODULE = type.__dict__["__module__"].__get__
+_ARGS = BaseException.__dict__["args"].__get__
+_PLAIN_ARGS = (str, int, float)
 
 MAX_ERROR_MESSAGE_LENGTH = 500
 """Longest text of an exception quoted in an ``internal`` error reply, in characters."""
@@ -51,13 +58,17 @@ _shell: Any = None
 
 
 def _describe(error: BaseException) -> str:
+    """``Name: text`` of an exception, without running user code: the text only for a
+    builtin exception whose arguments are plain strings and numbers; clipped."""
+    kind = type(error)
+    name = str(_TYPE_NAME(kind))
     try:
-        text = f"{type(error).__name__}: {error}"
-    except Exception:  # an exception whose str() fails
-        text = type(error).__name__
-    if len(text) <= MAX_ERROR_MESSAGE_LENGTH:
-        return text
-    return text[:MAX_ERROR_MESSAGE_LENGTH] + "..."
+        args = _ARGS(error)
+        plain = _TYPE_MODULE(kind) == "builtins" and all(type(a) in _PLAIN_ARGS for a in args)
+        text = f"{name}: {BaseException.__str__(error)}" if plain else name
+    except Exception:
+        text = name
+    return protocol.clip(text, MAX_ERROR_MESSAGE_LENGTH)
 
 
 def decode(data: object) -> tuple[protocol.Request | None, protocol.ErrorReply | None]:
@@ -66,8 +77,9 @@ def decode(data: object) -> tuple[protocol.Request | None, protocol.ErrorReply |
         return protocol.parse_request(data), None
     except protocol.ProtocolError as error:
         request_id, command = protocol.error_address(data)
-        return None, protocol.make_error(request_id, command, error.code, error.message)
-    except Exception as error:  # a bug in the validator must not reach the kernel
+        message = protocol.clip(error.message, MAX_ERROR_MESSAGE_LENGTH)
+        return None, protocol.make_error(request_id, command, error.code, message)
+    except BaseException as error:  # a bug in the validator must not reach the kernel
         log.exception("memlens could not read a message")
         request_id, command = protocol.error_address(data)
         return None, protocol.make_error(request_id, command, "internal", _describe(error))
@@ -78,8 +90,9 @@ def answer(request: protocol.Request, options: Options) -> protocol.Reply:
     try:
         reply = protocol.make_reply(request["id"], request["command"], body_for(request, options))
     except PathError as error:
-        return protocol.make_error(request["id"], request["command"], "bad_request", str(error))
-    except Exception as error:
+        message = protocol.clip(str(error), MAX_ERROR_MESSAGE_LENGTH)
+        return protocol.make_error(request["id"], request["command"], "bad_request", message)
+    except BaseException as error:  # user code may raise anything (SystemExit too)
         log.exception("memlens failed to answer %r", request["command"])
         return protocol.make_error(request["id"], request["command"], "internal", _describe(error))
     return reply
@@ -100,7 +113,7 @@ def handle(data: object, options: Options | None = None) -> protocol.Reply:
 def _send(comm: Any, data: protocol.Reply) -> None:
     try:
         comm.send(data=data)
-    except Exception:
+    except BaseException:
         log.exception("memlens could not send on comm %s", getattr(comm, "comm_id", "?"))
 
 
@@ -112,14 +125,23 @@ def _data_of(msg: Any) -> object:
 
 
 def _on_msg(comm: Any, msg: Any) -> None:
+    """Answer one message exactly once; nothing escapes into the comm package."""
     request, error = decode(_data_of(msg))
     if request is None:
         assert error is not None
         _send(comm, error)
-    elif request["command"] in BACKGROUND_COMMANDS:
-        _answer_in_background(comm, request)
-    else:
-        _send(comm, answer(request, Options(the_shell())))
+        return
+    try:
+        if request["command"] in BACKGROUND_COMMANDS:
+            _answer_in_background(comm, request)
+            return
+        options = Options(the_shell())
+    except BaseException as failure:
+        log.exception("memlens could not dispatch %r", request["command"])
+        text = _describe(failure)
+        _send(comm, protocol.make_error(request["id"], request["command"], "internal", text))
+        return
+    _send(comm, answer(request, options))
 
 
 def _answer_in_background(comm: Any, request: protocol.Request) -> None:
@@ -157,7 +179,7 @@ def _publish(comm: Any, data: protocol.Reply, context: contextvars.Context, pare
             content = {"data": data, "comm_id": comm.comm_id}
             session.send(socket, "comm_msg", content, parent=parent, ident=comm.topic)
             return
-        except Exception:
+        except BaseException:
             log.debug("memlens could not send with the request's parent", exc_info=True)
     _send(comm, data)
 

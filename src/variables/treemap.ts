@@ -23,14 +23,56 @@ function cssVar(name: string, fallback: string): string {
   return value || fallback;
 }
 
+/**
+ * `text` with the characters plotly's pseudo-HTML reads as markup turned into
+ * entities (plotly renders entities as text): a name or type name can then
+ * never add a link, a style or a line break.
+ */
+export function escapePlotly(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
+}
+
+/** The root's id: no variable's id (`v0`, `v1`, ...) can equal it. */
+const ROOT_ID = 'memlens-root';
+
+/** The treemap trace's data: ids apart from labels, so any name (even `namespace`) works. */
+export function treemapData(
+  rows: ReadonlyArray<IVariableRow>,
+  units: Units
+): {
+  ids: string[];
+  labels: string[];
+  parents: string[];
+  values: number[];
+  text: string[];
+} {
+  const sized = rows.filter(row => row.retained > 0);
+  return {
+    ids: [ROOT_ID, ...sized.map((_, index) => `v${index}`)],
+    labels: ['namespace', ...sized.map(row => escapePlotly(row.name))],
+    parents: ['', ...sized.map(() => ROOT_ID)],
+    values: [0, ...sized.map(row => row.retained)],
+    text: [
+      '',
+      ...sized.map(
+        row =>
+          `${escapePlotly(row.type)}<br>${escapePlotly(formatBytes(row.retained, units))}`
+      )
+    ]
+  };
+}
+
 /** Draw retained sizes as a treemap in `host` (replacing what was there). */
 export async function renderTreemap(
   host: HTMLElement,
   rows: ReadonlyArray<IVariableRow>,
   units: Units
 ): Promise<void> {
-  const sized = rows.filter(row => row.retained > 0);
-  if (sized.length === 0) {
+  if (!rows.some(row => row.retained > 0)) {
     host.textContent = 'Nothing retains any memory yet.';
     return;
   }
@@ -38,21 +80,12 @@ export async function renderTreemap(
   if (!host.isConnected) {
     return; // Re-rendered while plotly loaded.
   }
-  const root = 'namespace';
   await Plotly.newPlot(
     host,
     [
       {
         type: 'treemap',
-        labels: [root, ...sized.map(row => row.name)],
-        parents: ['', ...sized.map(() => root)],
-        values: [0, ...sized.map(row => row.retained)],
-        text: [
-          '',
-          ...sized.map(
-            row => `${row.type}<br>${formatBytes(row.retained, units)}`
-          )
-        ],
+        ...treemapData(rows, units),
         textinfo: 'label+text',
         hovertemplate: '%{label}: %{text}<extra></extra>',
         branchvalues: 'remainder',

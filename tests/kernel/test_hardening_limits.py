@@ -1,0 +1,141 @@
+"""Issue #12, items 1 and 3, in real kernels (installed and injected): expanding a list of
+ten million items and refreshing over 16,384 lists of 1,000 items keep to the budget and
+the memory cap, take no big copies (the kernel's RSS is watched from outside), and a
+trivial cell sent meanwhile waits at most 50 ms more than alone.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import make_flavour
+from harness import Kernel
+
+from memlens.wire.protocol import validate_reply
+
+MIB = 1 << 20
+SETUP = (
+    "zeros = [0] * 10**7\n"
+    "ranged = list(range(10**7))\n"
+    "lists = [list(range(1000)) for _ in range(16384)]\n"
+)
+
+
+@pytest.fixture(scope="module", params=["installed", "injected"])
+def big(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Kernel, str]]:
+    workdir: Path = tmp_path_factory.mktemp(f"limits-{request.param}")
+    kernel = Kernel.start(make_flavour(request.param, workdir), workdir)
+    try:
+        reply, _ = kernel.bootstrap()
+        assert reply["status"] == "ok", reply
+        reply, _ = kernel.execute(SETUP, silent=True)
+        assert reply["status"] == "ok", reply
+        comm, _ = kernel.open_comm()
+        yield kernel, comm
+    finally:
+        kernel.stop()
+
+
+class Watch:
+    """The kernel's RSS, sampled from outside every 5 ms while a request runs."""
+
+    def __init__(self, pid: int) -> None:
+        self.path = f"/proc/{pid}/statm"
+        self.start = self.peak = self.read()
+        self.done = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def read(self) -> int:
+        with open(self.path) as statm:
+            return int(statm.read().split()[1]) * 4096
+
+    def _run(self) -> None:
+        while not self.done:
+            self.peak = max(self.peak, self.read())
+            time.sleep(0.005)
+
+    def grew(self) -> int:
+        self.done = True
+        self.thread.join()
+        return self.peak - self.start
+
+
+def _send(kernel: Kernel, comm: str, command: str, args: dict[str, Any]) -> str:
+    request_id = f"{command}-{time.monotonic_ns()}"
+    data = {"v": 1, "type": "request", "id": request_id, "command": command, "args": args}
+    kernel._send_shell("comm_msg", {"comm_id": comm, "data": data})
+    return request_id
+
+
+def _cell(kernel: Kernel) -> float:
+    started = time.perf_counter()
+    reply, _ = kernel.execute("x = 1", silent=True)
+    assert reply["status"] == "ok"
+    return time.perf_counter() - started
+
+
+def _expand(name: str) -> dict[str, Any]:
+    path = [{"kind": "name", "value": name}]
+    return {"path": path, "offset": 0, "limit": 50, "budget_ms": 10_000}
+
+
+@pytest.mark.parametrize("name", ["zeros", "ranged"])
+def test_expanding_a_huge_list_takes_no_copies(big: tuple[Kernel, str], name: str) -> None:
+    kernel, comm = big
+    watch = Watch(kernel.pid)
+    started = time.perf_counter()
+    reply = kernel.wait_for_reply(comm, _send(kernel, comm, "expand", _expand(name)))
+    elapsed = time.perf_counter() - started
+    grew = watch.grew()
+    data = reply["content"]["data"]
+    assert validate_reply(data) == data and data["ok"], data
+    assert len(data["body"]["children"]) == 50
+    assert grew < 64 * MIB, f"the kernel grew {grew / MIB:.0f} MiB during the expand"
+    assert elapsed < 10.5, elapsed
+
+
+@pytest.mark.parametrize("name", ["zeros", "ranged"])
+def test_a_cell_during_a_huge_expand_does_not_wait(big: tuple[Kernel, str], name: str) -> None:
+    kernel, comm = big
+    baseline = statistics.median(_cell(kernel) for _ in range(7))
+    delays = []
+    for _ in range(3):
+        request = _send(kernel, comm, "expand", _expand(name))
+        time.sleep(0.15)
+        delays.append(_cell(kernel))
+        kernel.wait_for_reply(comm, request)
+    assert statistics.median(delays) - baseline < 0.05, (baseline, delays)
+
+
+def test_many_containers_keep_to_the_cap_and_budget(big: tuple[Kernel, str]) -> None:
+    kernel, comm = big
+    cap = 64 * MIB
+    watch = Watch(kernel.pid)
+    started = time.perf_counter()
+    args = {"budget_ms": 1000, "complete": ["lists"], "cap_bytes": cap}
+    reply = kernel.wait_for_reply(comm, _send(kernel, comm, "variables", args))
+    elapsed = time.perf_counter() - started
+    grew = watch.grew()
+    data = reply["content"]["data"]
+    assert validate_reply(data) == data and data["ok"], data
+    stats = data["body"]["stats"]
+    assert stats["walker_peak_bytes"] <= cap, stats
+    assert elapsed < 1.6, f"a 1 s budget took {elapsed:.2f} s"
+    assert grew < cap + 16 * MIB, f"the kernel grew {grew / MIB:.0f} MiB against a 64 MiB cap"
+    baseline = statistics.median(_cell(kernel) for _ in range(7))
+    delays = []
+    for _ in range(3):
+        request = _send(kernel, comm, "variables", {"budget_ms": 10_000, "complete": ["lists"]})
+        time.sleep(0.15)
+        delays.append(_cell(kernel))
+        kernel.wait_for_reply(comm, request)
+    assert statistics.median(delays) - baseline < 0.05, (baseline, delays)
