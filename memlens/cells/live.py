@@ -4,8 +4,9 @@ One daemon thread sleeps on a condition while no cell runs (no wake-ups at all) 
 one runs, reads /proc/self/status every :data:`LIVE_INTERVAL_S` seconds: RSS, and the
 peak so far (VmHWM when the recorder reset it at the cell's start, else the highest RSS
 read). Each reading goes to the kernel record (:mod:`memlens.cells.forensics`), to the
-guard (:mod:`memlens.cells.guard`) and to :meth:`LiveMonitor.reading`, which the ``live``
-command serves to the frontend.
+guard (:mod:`memlens.cells.guard`), to :meth:`LiveMonitor.reading`, which the ``live``
+command serves, and to :attr:`LiveMonitor.listener` when the frontend asked for ``live``
+events (:mod:`memlens.wire.push`).
 
 The thread needs the GIL for a few microseconds per reading; a C call that holds the GIL
 delays the reading until it returns (so a sampled peak is a lower bound).
@@ -67,6 +68,9 @@ class LiveMonitor:
         """The limit the guard compares against (the cgroup's, else the machine's)."""
         self.guard_fired = 0
         """How many cells the guard interrupted."""
+        self.listener: Callable[[dict[str, Any]], None] | None = None
+        """Called on the sampler thread with a copy of each reading (the ``live`` events,
+        :mod:`memlens.wire.push`); None: nobody listens."""
 
     def cell_started(
         self,
@@ -128,8 +132,12 @@ class LiveMonitor:
                     peak = value
             cell.update(rss=rss, rss_peak=peak, time=time.time())
             guarded, thread_id = cell["guarded"], self._thread_id
+            reading = dict(cell)
         if self._sink is not None:
             self._sink(rss, peak)
+        listener = self.listener
+        if listener is not None:
+            listener(reading)
         share = self.guard_share
         if share is not None and not guarded and rss is not None:
             limit = self.limit()

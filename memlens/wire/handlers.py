@@ -19,7 +19,7 @@ from ..cells import forensics, recorder
 from ..probes.capabilities import capabilities
 from ..probes.process import memory_now
 from ..variables import expand_body, variables_body
-from . import protocol
+from . import protocol, push
 from .bodies import probe_list, snapshot_body
 from .live_bodies import last_exit_body, live_body, with_limit
 from .messages import LastExitBody, LiveBody
@@ -107,6 +107,8 @@ def configure(args: dict[str, Any], options: Options) -> protocol.ConfigureBody:
         share = args["guard_share"]
         active.live.guard_share = None if share is None else float(share)
         body["guard_share"] = active.live.guard_share
+    if "live" in args:
+        body["live"] = push.want(active.live, options.shell, bool(args["live"]))
     return body
 
 

@@ -230,6 +230,10 @@ class ConfigureArgs(ConfigureArgsRequired, total=False):
     guard_share: float | None
     """Interrupt a running cell once the kernel's RSS passes this share of its memory limit; null
     turns the guard off (the default). Absent: unchanged."""
+    live: bool
+    """Send `live` events while a cell runs (true: something showing them is visible) or stop
+    (false, the default). The kernel keeps one setting for all its memlens comms: the last
+    `configure` that says wins. Absent: unchanged."""
 
 
 class LiveArgs(TypedDict):
@@ -436,6 +440,8 @@ class ConfigureBody(ConfigureBodyRequired, total=False):
     """Whether a cell's peak comes from resetting VmHWM (else it is sampled)."""
     guard_share: float | None
     """The guard's share of the limit; null when the guard is off."""
+    live: bool
+    """Whether the kernel sends `live` events while a cell runs."""
 
 
 class LiveBody(TypedDict):
@@ -642,6 +648,19 @@ Reply = Union[OkReply, ErrorReply]
 """The kernel's answer to one request."""
 
 
+class Event(TypedDict):
+    """A message the kernel sends unasked, on every open memlens comm, only after a `configure`
+    asked for it: `live`, the running cell's reading (at least once a second while a cell
+    runs; none while no cell runs)."""
+
+    v: Literal[1]
+    type: Literal["event"]
+    """The message's kind."""
+    event: Literal["live"]
+    """What happened: a live reading of the running cell."""
+    body: LiveBody
+
+
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$comment": (
@@ -654,8 +673,9 @@ SCHEMA: dict[str, Any] = {
     "description": (
         "Messages on the `memlens` comm between the JupyterLab frontend and the kernel. The "
         "frontend opens the comm with OpenData, sends Requests, and the kernel answers each with "
-        "one Reply. Numbers are JSON numbers: an integer is any integral number (`1.0` counts), "
-        "booleans are not numbers, and NaN or infinities are never valid."
+        "one Reply; while a cell runs it also sends the Events a `configure` asked for. Numbers "
+        "are JSON numbers: an integer is any integral number (`1.0` counts), booleans are not "
+        "numbers, and NaN or infinities are never valid."
     ),
     "$defs": {
         "ProtocolVersion": {
@@ -1028,6 +1048,15 @@ SCHEMA: dict[str, Any] = {
                     "description": (
                         "Interrupt a running cell once the kernel's RSS passes this share of its "
                         "memory limit; null turns the guard off (the default). Absent: unchanged."
+                    ),
+                },
+                "live": {
+                    "type": "boolean",
+                    "description": (
+                        "Send `live` events while a cell runs (true: something showing them is "
+                        "visible) or stop (false, the default). The kernel keeps one setting for "
+                        "all its memlens comms: the last `configure` that says wins. Absent: "
+                        "unchanged."
                     ),
                 },
             },
@@ -1588,6 +1617,10 @@ SCHEMA: dict[str, Any] = {
                     "minimum": 0,
                     "maximum": 1,
                     "description": "The guard's share of the limit; null when the guard is off.",
+                },
+                "live": {
+                    "type": "boolean",
+                    "description": "Whether the kernel sends `live` events while a cell runs.",
                 },
             },
             "required": [
@@ -2438,6 +2471,36 @@ SCHEMA: dict[str, Any] = {
                 {
                     "$ref": "#/$defs/ErrorReply",
                 },
+            ],
+        },
+        "Event": {
+            "type": "object",
+            "description": (
+                "A message the kernel sends unasked, on every open memlens comm, only after a "
+                "`configure` asked for it: `live`, the running cell's reading (at least once a "
+                "second while a cell runs; none while no cell runs)."
+            ),
+            "properties": {
+                "v": {
+                    "$ref": "#/$defs/ProtocolVersion",
+                },
+                "type": {
+                    "const": "event",
+                    "description": "The message's kind.",
+                },
+                "event": {
+                    "const": "live",
+                    "description": "What happened: a live reading of the running cell.",
+                },
+                "body": {
+                    "$ref": "#/$defs/LiveBody",
+                },
+            },
+            "required": [
+                "v",
+                "type",
+                "event",
+                "body",
             ],
         },
     },

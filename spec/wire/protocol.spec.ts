@@ -20,8 +20,9 @@ import {
   validate,
   type Schema
 } from '../../src/wire/validate';
+import { parseEvent } from '../../src/wire/session';
 
-type Kind = 'open' | 'request' | 'reply' | 'record';
+type Kind = 'open' | 'request' | 'reply' | 'record' | 'event';
 
 interface IExample {
   name: string;
@@ -50,13 +51,15 @@ const PARSERS: Record<Kind, (data: unknown) => unknown> = {
   open: parseOpen,
   request: parseRequest,
   reply: parseReply,
-  record: parseCellRecord
+  record: parseCellRecord,
+  event: parseEvent
 };
 const DEFINITIONS: Record<Kind, string> = {
   open: 'OpenData',
   request: 'Request',
   reply: 'Reply',
-  record: 'CellRecord'
+  record: 'CellRecord',
+  event: 'Event'
 };
 
 function againstSchema(example: IExample): void {
@@ -109,7 +112,13 @@ describe('protocol.ts against protocol/messages.json', () => {
 
   it('has examples of every kind', () => {
     const kinds = new Set(fixture.valid.map(example => example.kind));
-    expect([...kinds].sort()).toEqual(['open', 'record', 'reply', 'request']);
+    expect([...kinds].sort()).toEqual([
+      'event',
+      'open',
+      'record',
+      'reply',
+      'request'
+    ]);
     expect(fixture.invalid.length).toBeGreaterThan(10);
   });
 

@@ -2,7 +2,8 @@
 
 import { formatBytes } from '../common/format';
 import type { Units } from '../common/settings';
-import type { ExitCause, ILastExit } from '../wire/protocol';
+import type { ExitCause, ILastExit, ILiveBody } from '../wire/protocol';
+import type { IDeath } from './model';
 
 const CAUSES: Record<ExitCause, string> = {
   oom_kill: 'killed for lack of memory',
@@ -51,4 +52,38 @@ export function exitSentence(
     : ' while no cell was running';
   const memory = `last RSS ${ofLimit(report.rss_last, report.limit, units)}, cell peak ${formatBytes(report.rss_peak, units)}`;
   return `The previous kernel was ${causeText(report)}${where}: ${memory} (limit: ${report.limit_source}). Inferred from: ${report.evidence.join('; ')}.`;
+}
+
+/** The badge's text on the cell that ran when the kernel died, before the cause is known. */
+export function deathBadgeText(death: IDeath, units: Units): string {
+  const reading = death.reading;
+  const memory = reading
+    ? ` · last RSS ${ofLimit(reading.rss, reading.limit, units)}`
+    : '';
+  return `✖ the kernel died while this cell ran${memory}`;
+}
+
+/** One sentence for the death's tooltip, its history row and the report. */
+export function deathSentence(death: IDeath, units: Units = 'binary'): string {
+  const reading = death.reading;
+  const cell = `cell [${death.executionCount ?? ' '}]`;
+  const memory = reading
+    ? `: last live reading RSS ${ofLimit(reading.rss, reading.limit, units)}, cell peak so far ${formatBytes(reading.rss_peak, units)}`
+    : ' (no live reading had come)';
+  return `The kernel died while ${cell} ran${memory}. Its cause comes when the kernel restarts.`;
+}
+
+/** The running cell's badge: `⏵ running · RSS 2.1 of 4.0 GiB · peak ≥ 2.3 GiB`. */
+export function liveBadgeText(reading: ILiveBody, units: Units): string {
+  return `⏵ running · RSS ${ofLimit(reading.rss, reading.limit, units)} · peak ≥ ${formatBytes(reading.rss_peak, units)}`;
+}
+
+/** The running cell's tooltip: what the live numbers are. */
+export function liveTooltip(reading: ILiveBody, units: Units): string {
+  return [
+    `Running since ${new Date((reading.started ?? reading.time) * 1000).toLocaleTimeString()} (live, read by the kernel a few times a second)`,
+    `RSS ${formatBytes(reading.rss, units)} of the ${reading.limit_source} limit ${formatBytes(reading.limit, units)}`,
+    `Charged to that limit: ${formatBytes(reading.charged, units)}`,
+    `This cell's peak so far: at least ${formatBytes(reading.rss_peak, units)} (sampled)`
+  ].join('\n');
 }

@@ -1,16 +1,33 @@
 import { Signal, type ISignal } from '@lumino/signaling';
 
-import type { ICellRecord, ILastExit } from '../wire/protocol';
+import type { ICellRecord, ILastExit, ILiveBody } from '../wire/protocol';
+
+/**
+ * The kernel died while a cell ran, as the frontend saw it at that moment: the
+ * cell and its last live reading (null when none had come). The new kernel's
+ * `last_exit` report replaces it once it says why.
+ */
+export interface IDeath {
+  /** The dead process's pid, if known. */
+  pid: number | null;
+  cellId: string;
+  executionCount: number | null;
+  /** The cell's last live reading before the death. */
+  reading: ILiveBody | null;
+  /** When the frontend saw the death (ms since the epoch). */
+  seenAt: number;
+}
 
 /**
  * One row of the history: a cell's record, the start of a new kernel process,
- * or how the previous process ended (its `last_exit` report; `pid` is the dead
- * process's).
+ * how the previous process ended (its `last_exit` report; `pid` is the dead
+ * process's), or a death seen by the frontend whose cause is not known yet.
  */
 export type HistoryEntry =
   | { kind: 'record'; pid: number; record: ICellRecord }
   | { kind: 'restart'; pid: number }
-  | { kind: 'exit'; pid: number | null; report: ILastExit };
+  | { kind: 'exit'; pid: number | null; report: ILastExit }
+  | { kind: 'died'; pid: number | null; death: IDeath };
 
 /** Most records kept per notebook in the browser. */
 const MAX_ENTRIES = 2000;
@@ -45,6 +62,58 @@ export class CellHistoryModel {
     return this._precise;
   }
 
+  /** The running cell's latest live reading; null while no cell runs. */
+  get running(): ILiveBody | null {
+    return this._running;
+  }
+
+  /** A live reading of the running cell arrived (null: no cell runs now). */
+  setRunning(reading: ILiveBody | null): void {
+    if (reading === this._running) {
+      return;
+    }
+    this._running = reading && reading.running ? reading : null;
+    this._changed.emit();
+  }
+
+  /**
+   * The kernel died while this cell ran and its cause is not known yet (the
+   * new kernel's report replaces the mark).
+   */
+  deathFor(cellId: string): IDeath | null {
+    return this._deaths.get(cellId) ?? null;
+  }
+
+  /**
+   * The kernel died now, while the cell `cellId` ran: mark it at once with
+   * its last live reading. Once per process; returns whether it was new.
+   */
+  markDeath(cellId: string, executionCount: number | null): boolean {
+    const pid = this._pid;
+    if (pid !== null && this._deadPids.has(pid)) {
+      return false;
+    }
+    if (pid !== null) {
+      this._deadPids.add(pid);
+    }
+    const reading =
+      this._running && this._running.cell_id === cellId ? this._running : null;
+    const death: IDeath = {
+      pid,
+      cellId,
+      executionCount: reading?.execution_count ?? executionCount,
+      reading,
+      seenAt: Date.now()
+    };
+    this._running = null;
+    this._entries.push({ kind: 'died', pid, death });
+    this._deaths.set(cellId, death);
+    this._exits.delete(cellId);
+    this._latest.delete(cellId);
+    this._changed.emit();
+    return true;
+  }
+
   /** The newest record of a cell, from any kernel process. */
   latestFor(cellId: string): ICellRecord | null {
     return this._latest.get(cellId) ?? null;
@@ -71,8 +140,18 @@ export class CellHistoryModel {
     }
     this._exitKeys.add(key);
     const entry: HistoryEntry = { kind: 'exit', pid: report.pid, report };
+    // The death the frontend saw of this process: the report says why, in its place.
+    const died = this._entries.findIndex(
+      e => e.kind === 'died' && e.pid !== null && e.pid === report.pid
+    );
     const restart = this._entries.map(e => e.kind).lastIndexOf('restart');
-    if (restart >= 0) {
+    if (died >= 0) {
+      const old = this._entries[died];
+      if (old.kind === 'died') {
+        this._deaths.delete(old.death.cellId);
+      }
+      this._entries.splice(died, 1, entry);
+    } else if (restart >= 0) {
       this._entries.splice(restart, 0, entry);
     } else {
       this._entries.push(entry);
@@ -126,6 +205,10 @@ export class CellHistoryModel {
       if (record.cell_id !== null) {
         this._latest.set(record.cell_id, record);
         this._exits.delete(record.cell_id);
+        this._deaths.delete(record.cell_id);
+        if (this._running?.cell_id === record.cell_id) {
+          this._running = null; // the cell ended: its record replaces the live reading
+        }
       }
       changed = true;
     }
@@ -145,6 +228,9 @@ export class CellHistoryModel {
   private _latest = new Map<string, ICellRecord>();
   private _exits = new Map<string, ILastExit>();
   private _exitKeys = new Set<string>();
+  private _deaths = new Map<string, IDeath>();
+  private _deadPids = new Set<number>();
+  private _running: ILiveBody | null = null;
   private _pid: number | null = null;
   private _lastSeq = 0;
   private _precise = false;

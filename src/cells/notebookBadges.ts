@@ -6,7 +6,14 @@ import type { CellHistoryModel } from './model';
 import { parseCellRecord, type ICellRecord } from '../wire/protocol';
 import type { SettingsModel } from '../common/settings';
 import { badgeLevel, badgeText, badgeTooltip } from './readout';
-import { exitBadgeText, exitSentence } from './exit';
+import {
+  deathBadgeText,
+  deathSentence,
+  exitBadgeText,
+  exitSentence,
+  liveBadgeText,
+  liveTooltip
+} from './exit';
 
 /** Cell metadata key holding the last readout when persistence is on. */
 export const METADATA_KEY = 'memlens';
@@ -107,10 +114,23 @@ export class NotebookBadges implements IDisposable {
     );
     const settings = this._settings.value;
     const shown = cell.model.type === 'code' && settings.showBadges;
+    const running = this._history.running;
+    if (shown && running && running.cell_id === cell.model.id) {
+      // The cell runs now: its live readings, at least once a second.
+      const badge = Private.cleared(existing ?? this._createBadge(cell));
+      badge.textContent = liveBadgeText(running, settings.units);
+      badge.title = liveTooltip(running, settings.units);
+      badge.dataset.level = 'normal';
+      badge.dataset.live = 'true';
+      badge.dataset.rss = String(running.rss ?? '');
+      badge.dataset.executionCount = String(running.execution_count ?? '');
+      badge.classList.remove('jp-mod-error');
+      return;
+    }
     const exit = shown ? this._history.exitFor(cell.model.id) : null;
     if (exit) {
       // The kernel ended while this cell ran: say how, with its last readings.
-      const badge = existing ?? this._createBadge(cell);
+      const badge = Private.cleared(existing ?? this._createBadge(cell));
       badge.textContent = exitBadgeText(exit, settings.units);
       badge.title = exitSentence(exit, settings.units);
       badge.dataset.level = 'alert';
@@ -119,12 +139,24 @@ export class NotebookBadges implements IDisposable {
       badge.classList.add('jp-mod-error');
       return;
     }
+    const death = shown ? this._history.deathFor(cell.model.id) : null;
+    if (death) {
+      // The kernel died this moment while this cell ran; the cause comes later.
+      const badge = Private.cleared(existing ?? this._createBadge(cell));
+      badge.textContent = deathBadgeText(death, settings.units);
+      badge.title = deathSentence(death, settings.units);
+      badge.dataset.level = 'alert';
+      badge.dataset.died = 'true';
+      badge.dataset.executionCount = String(death.executionCount ?? '');
+      badge.classList.add('jp-mod-error');
+      return;
+    }
     const record = shown ? this._recordFor(cell) : null;
     if (!record) {
       existing?.remove();
       return;
     }
-    const badge = existing ?? this._createBadge(cell);
+    const badge = Private.cleared(existing ?? this._createBadge(cell));
     const level = badgeLevel(
       record,
       settings.warnThresholdMiB,
@@ -135,7 +167,6 @@ export class NotebookBadges implements IDisposable {
     badge.dataset.level = level;
     badge.dataset.executionCount = String(record.execution_count ?? '');
     badge.classList.toggle('jp-mod-error', !record.success);
-    delete badge.dataset.exitCause;
   }
 
   private _createBadge(cell: Cell): HTMLElement {
@@ -194,5 +225,15 @@ export namespace NotebookBadges {
     panel: NotebookPanel;
     history: CellHistoryModel;
     settings: SettingsModel;
+  }
+}
+
+namespace Private {
+  /** The badge without the marks of its other states (live, died, exit). */
+  export function cleared(badge: HTMLElement): HTMLElement {
+    for (const key of ['live', 'rss', 'died', 'exitCause']) {
+      delete badge.dataset[key];
+    }
+    return badge;
   }
 }

@@ -1,9 +1,11 @@
 /**
  * Pure: a notebook's cell history as files to export (CSV, JSON, a
  * self-contained HTML page with its chart). Sizes stay in bytes in CSV and
- * JSON; the HTML page formats them.
+ * JSON; the HTML page formats them. How a kernel ended (killed, crashed, or a
+ * death whose cause the next kernel had not said yet) is a row of its own.
  */
 
+import { deathSentence, exitSentence } from './exit';
 import { peakAbove, rssDelta } from './readout';
 import { formatBytes, formatDelta, formatDuration } from '../common/format';
 import type { HistoryEntry } from './model';
@@ -51,8 +53,46 @@ const CSV_COLUMNS = [
   'python_delta',
   'allocator_free_delta',
   'native_delta',
-  'output_cache_delta'
+  'output_cache_delta',
+  'kernel_exit'
 ] as const;
+
+type CsvRow = Partial<Record<(typeof CSV_COLUMNS)[number], unknown>>;
+
+/** The CSV row of a kernel's end: `kernel_exit` says how (`died`: not yet known). */
+function exitRow(entry: HistoryEntry): CsvRow | null {
+  if (entry.kind === 'exit') {
+    const report = entry.report;
+    return {
+      kernel_pid: report.pid,
+      execution_count: report.execution_count,
+      cell_id: report.cell_id,
+      preview: report.preview,
+      started:
+        report.updated === null
+          ? null
+          : new Date(report.updated * 1000).toISOString(),
+      success: false,
+      rss_after: report.rss_last,
+      rss_peak: report.rss_peak,
+      kernel_exit: report.cause
+    };
+  }
+  if (entry.kind === 'died') {
+    const death = entry.death;
+    return {
+      kernel_pid: death.pid,
+      execution_count: death.executionCount,
+      cell_id: death.cellId,
+      started: new Date(death.seenAt).toISOString(),
+      success: false,
+      rss_after: death.reading?.rss ?? null,
+      rss_peak: death.reading?.rss_peak ?? null,
+      kernel_exit: 'died'
+    };
+  }
+  return null;
+}
 
 /**
  * One CSV field. A string that a spreadsheet would read as a formula (it starts
@@ -73,31 +113,42 @@ export function csvField(value: unknown): string {
     : text;
 }
 
-/** The history as CSV, oldest first, one row per executed cell, sizes in bytes. */
+/**
+ * The history as CSV, oldest first, one row per executed cell and one per
+ * kernel end (`kernel_exit`: oom_kill, killed, crashed, exited, or died while
+ * its cause is unknown), sizes in bytes.
+ */
 export function toCsv(entries: ReadonlyArray<HistoryEntry>): string {
   const lines = [CSV_COLUMNS.join(',')];
-  for (const { pid, record } of rows(entries)) {
-    const values: Record<(typeof CSV_COLUMNS)[number], unknown> = {
-      kernel_pid: pid,
-      seq: record.seq,
-      execution_count: record.execution_count,
-      cell_id: record.cell_id,
-      preview: record.preview,
-      started: new Date(record.started * 1000).toISOString(),
-      duration_s: record.duration_s,
-      success: record.success,
-      rss_before: record.rss_before,
-      rss_after: record.rss_after,
-      rss_delta: rssDelta(record),
-      rss_peak: record.rss_peak,
-      peak_above_start: peakAbove(record),
-      peak_method: record.peak_method,
-      python_delta: record.python_delta,
-      allocator_free_delta: record.allocator_free_delta,
-      native_delta: record.native_delta,
-      output_cache_delta: record.output_cache_delta
-    };
-    lines.push(CSV_COLUMNS.map(column => csvField(values[column])).join(','));
+  for (const entry of entries) {
+    let values = exitRow(entry);
+    if (entry.kind === 'record') {
+      const { pid, record } = entry;
+      values = {
+        kernel_pid: pid,
+        seq: record.seq,
+        execution_count: record.execution_count,
+        cell_id: record.cell_id,
+        preview: record.preview,
+        started: new Date(record.started * 1000).toISOString(),
+        duration_s: record.duration_s,
+        success: record.success,
+        rss_before: record.rss_before,
+        rss_after: record.rss_after,
+        rss_delta: rssDelta(record),
+        rss_peak: record.rss_peak,
+        peak_above_start: peakAbove(record),
+        peak_method: record.peak_method,
+        python_delta: record.python_delta,
+        allocator_free_delta: record.allocator_free_delta,
+        native_delta: record.native_delta,
+        output_cache_delta: record.output_cache_delta
+      };
+    }
+    if (values) {
+      const row = values;
+      lines.push(CSV_COLUMNS.map(column => csvField(row[column])).join(','));
+    }
   }
   return lines.join('\r\n') + '\r\n';
 }
@@ -116,7 +167,22 @@ export function toJson(
       cells: rows(entries).map(({ pid, record }) => ({
         kernel_pid: pid,
         ...record
-      }))
+      })),
+      kernel_exits: entries.flatMap((entry): Record<string, unknown>[] =>
+        entry.kind === 'exit'
+          ? [{ kernel_pid: entry.report.pid, ...entry.report }]
+          : entry.kind === 'died'
+            ? [
+                {
+                  kernel_pid: entry.death.pid,
+                  cause: null,
+                  cell_id: entry.death.cellId,
+                  execution_count: entry.death.executionCount,
+                  last_reading: entry.death.reading
+                }
+              ]
+            : []
+      )
     },
     null,
     2
@@ -183,8 +249,19 @@ export function toHtml(
   meta: IReportMeta,
   units: Units
 ): string {
-  const body = rows(entries)
-    .map(({ pid, record }) => {
+  const body = entries
+    .map(entry => {
+      if (entry.kind === 'exit' || entry.kind === 'died') {
+        const sentence =
+          entry.kind === 'exit'
+            ? exitSentence(entry.report, units)
+            : deathSentence(entry.death, units);
+        return `<tr class="exit"><td>${escapeHtml(String(entry.pid ?? ''))}</td><td colspan="9">${escapeHtml(sentence)}</td></tr>`;
+      }
+      if (entry.kind !== 'record') {
+        return '';
+      }
+      const { pid, record } = entry;
       const cells = [
         String(pid),
         record.execution_count === null ? '' : `[${record.execution_count}]`,
@@ -201,6 +278,7 @@ export function toHtml(
       ];
       return `<tr>${cells.map(c => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`;
     })
+    .filter(row => row !== '')
     .join('\n');
   const title = `memlens cell report — ${meta.notebook}`;
   return `<!DOCTYPE html>
@@ -214,6 +292,7 @@ table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: right; }
 td:nth-child(3) { text-align: left; font-family: monospace; max-width: 30em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 svg { max-width: 720px; display: block; margin: 1em 0; }
+tr.exit td { text-align: left; color: #a94442; background: #f2dede; font-weight: 600; }
 </style>
 </head>
 <body>

@@ -1,4 +1,4 @@
-import { exitSentence } from './exit';
+import { deathSentence, exitSentence } from './exit';
 import { peakAbove, rssDelta } from './readout';
 import { formatDelta, formatDuration } from '../common/format';
 import type { CellHistoryModel, HistoryEntry } from './model';
@@ -54,9 +54,17 @@ export class CellsSection extends ModelSection<CellHistoryModel> {
       }
       if (entry.kind === 'exit') {
         row.className = 'jp-MemlensCells-exit';
+        row.dataset.exitCause = entry.report.cause;
         const cell = row.insertCell();
         cell.colSpan = 5;
         cell.textContent = exitSentence(entry.report, units);
+        continue;
+      }
+      if (entry.kind === 'died') {
+        row.className = 'jp-MemlensCells-exit jp-MemlensCells-died';
+        const cell = row.insertCell();
+        cell.colSpan = 5;
+        cell.textContent = deathSentence(entry.death, units);
         continue;
       }
       const record = entry.record;

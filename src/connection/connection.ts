@@ -7,7 +7,7 @@ import { CellHistoryModel } from '../cells/model';
 import { Coalescer } from '../common/coalesce';
 import { DEFAULT_SETTINGS } from '../common/settings';
 import { KernelModel } from '../kernel/model';
-import type { ILastExit } from '../wire/protocol';
+import type { ILastExit, ILiveBody } from '../wire/protocol';
 import { BootstrapError, MemlensSession, RequestError } from '../wire/session';
 import { VariablesFetcher } from '../variables/fetcher';
 
@@ -19,6 +19,9 @@ const TRANSIENT = new Set<Kernel.Status>([
   'terminating',
   'unknown'
 ]);
+
+/** Kernel statuses that say the kernel died (not a restart the user asked for). */
+const DEATHS = new Set<Kernel.Status>(['autorestarting', 'dead']);
 
 /** How many times a comm closed by the kernel is reopened before giving up. */
 const MAX_RETRIES = 3;
@@ -35,6 +38,7 @@ export class NotebookConnection implements IDisposable {
     this._loadBootstrapCode = options.loadBootstrapCode;
     this._timeoutMs = options.timeoutMs;
     this._precise = options.precise ?? DEFAULT_SETTINGS.precise;
+    this._runningCell = options.runningCell ?? (() => null);
     this.refreshAfterCell =
       options.refreshAfterCell ?? DEFAULT_SETTINGS.refreshAfterCell;
     this.model = new KernelModel({ notebookName: options.notebookName });
@@ -182,6 +186,30 @@ export class NotebookConnection implements IDisposable {
     };
   }
 
+  /**
+   * Whether something that shows live readings (the status bar, the Kernel
+   * pane, this notebook's badges) is visible: the kernel pushes the running
+   * cell's readings only then.
+   */
+  async setLiveWanted(wanted: boolean): Promise<void> {
+    if (wanted === this._liveWanted) {
+      return;
+    }
+    this._liveWanted = wanted;
+    const session = this.session;
+    if (!session) {
+      return;
+    }
+    try {
+      await session.request('configure', {
+        precise: this._precise,
+        live: wanted
+      });
+    } catch (error) {
+      this._report(error);
+    }
+  }
+
   /** Drop the session and connect again (the sidebar's retry action). */
   reconnect(): void {
     this._retries = 0;
@@ -285,6 +313,7 @@ export class NotebookConnection implements IDisposable {
     if (this._session && this._session.kernel !== kernel) {
       this._drop();
     }
+    this._watchStatus(kernel.status);
     if (kernel.status === 'dead') {
       this._drop();
       this._set('dead', kernelName, 'The kernel has died.');
@@ -309,6 +338,40 @@ export class NotebookConnection implements IDisposable {
       return;
     }
     void this._start(kernel, kernelName);
+  }
+
+  /**
+   * Mark the running cell the moment the kernel dies (its cause comes with the
+   * next kernel's report); forget the live reading once the kernel is idle.
+   */
+  private _watchStatus(status: Kernel.Status): void {
+    const previous = this._status;
+    this._status = status;
+    if (DEATHS.has(status) && !DEATHS.has(previous)) {
+      const running = this.history.running;
+      const cell = running?.cell_id
+        ? { id: running.cell_id, executionCount: running.execution_count }
+        : this._runningCell();
+      if (cell) {
+        this.history.markDeath(cell.id, cell.executionCount);
+      }
+      this._setLive(null);
+    } else if (status === 'idle' && (this.model.live || this.history.running)) {
+      this._setLive(null);
+    }
+  }
+
+  private _onLive(session: MemlensSession, reading: ILiveBody): void {
+    if (session === this._session && reading.running) {
+      this._setLive(reading);
+    }
+  }
+
+  private _setLive(reading: ILiveBody | null): void {
+    this.history.setRunning(reading);
+    if (this.model.live !== reading) {
+      this.model.update({ live: reading });
+    }
   }
 
   private async _start(
@@ -341,12 +404,19 @@ export class NotebookConnection implements IDisposable {
       });
       this._session = session;
       session.closed.connect(this._onSessionClosed, this);
+      session.liveReading.connect(this._onLive, this);
       const info = await session.start();
       if (this._precise) {
         await session.request('configure', { precise: true });
       }
       if (!this._exactPeak || this._guardShare > 0) {
         await session.request('configure', this._memoryArgs());
+      }
+      if (this._liveWanted) {
+        await session.request('configure', {
+          precise: this._precise,
+          live: true
+        });
       }
       if (generation !== this._generation) {
         return;
@@ -417,6 +487,7 @@ export class NotebookConnection implements IDisposable {
     this._session = null;
     if (session) {
       session.closed.disconnect(this._onSessionClosed, this);
+      session.liveReading.disconnect(this._onLive, this);
       session.dispose();
     }
   }
@@ -432,7 +503,8 @@ export class NotebookConnection implements IDisposable {
       kernelName,
       message,
       info: keepInfo ? this.model.info : null,
-      snapshot: keepInfo ? this.model.snapshot : null
+      snapshot: keepInfo ? this.model.snapshot : null,
+      live: keepInfo ? this.model.live : null
     });
   }
 
@@ -450,6 +522,9 @@ export class NotebookConnection implements IDisposable {
   private _precise: boolean;
   private _exactPeak = DEFAULT_SETTINGS.exactPeak;
   private _guardShare = DEFAULT_SETTINGS.guardShare;
+  private _liveWanted = false;
+  private _status: Kernel.Status = 'unknown';
+  private _runningCell: () => NotebookConnection.IRunningCell | null;
   private _isDisposed = false;
   private _exitReported = new Signal<this, ILastExit>(this);
 }
@@ -471,5 +546,16 @@ export namespace NotebookConnection {
     variablesBudgetMs?: number;
     /** Cap on the sizing walk's own memory, in MiB; 0: the kernel's default. */
     variablesMemoryCapMiB?: number;
+    /**
+     * The cell the notebook shows running, if any: which cell to mark when
+     * the kernel dies before any live reading named it.
+     */
+    runningCell?: () => IRunningCell | null;
+  }
+
+  /** A cell the notebook shows running. */
+  export interface IRunningCell {
+    id: string;
+    executionCount: number | null;
   }
 }

@@ -5,6 +5,7 @@ import {
   type Notebook,
   type NotebookPanel
 } from '@jupyterlab/notebook';
+import type { ICellModel, ICodeCellModel } from '@jupyterlab/cells';
 import type { IDisposable } from '@lumino/disposable';
 import { Signal, type ISignal } from '@lumino/signaling';
 
@@ -27,6 +28,7 @@ export class MemlensService implements IDisposable {
     this._tracker.forEach(panel => this._onAdded(this._tracker, panel));
     this._settings.changed.connect(this._onSettingsChanged, this);
     NotebookActions.executed.connect(this._onExecuted, this);
+    document.addEventListener('visibilitychange', this._onVisibility);
   }
 
   /** The active notebook's connection. */
@@ -68,6 +70,7 @@ export class MemlensService implements IDisposable {
     this._tracker.currentChanged.disconnect(this._onCurrentChanged, this);
     this._settings.changed.disconnect(this._onSettingsChanged, this);
     NotebookActions.executed.disconnect(this._onExecuted, this);
+    document.removeEventListener('visibilitychange', this._onVisibility);
     for (const connection of this._connections.values()) {
       connection.dispose();
     }
@@ -92,9 +95,11 @@ export class MemlensService implements IDisposable {
       precise: settings.precise,
       refreshAfterCell: settings.refreshAfterCell,
       variablesBudgetMs: settings.variablesBudgetMs,
-      variablesMemoryCapMiB: settings.variablesMemoryCapMiB
+      variablesMemoryCapMiB: settings.variablesMemoryCapMiB,
+      runningCell: () => Private.runningCell(panel)
     });
     this._connections.set(panel, connection);
+    void connection.setLiveWanted(this._liveWanted(panel));
     void connection.setMemorySettings(settings.exactPeak, settings.guardShare);
     connection.exitReported.connect((_, report) => {
       const name = panel.context.localPath;
@@ -117,7 +122,31 @@ export class MemlensService implements IDisposable {
     return connection;
   }
 
+  /**
+   * Live readings are wanted where something shows them: the current
+   * notebook's (status bar, Kernel pane) and a visible notebook's badges, and
+   * never while the page is hidden.
+   */
+  private _liveWanted(panel: NotebookPanel): boolean {
+    if (document.visibilityState === 'hidden') {
+      return false;
+    }
+    return (
+      panel === this._tracker.currentWidget ||
+      (panel.isVisible && this._settings.value.showBadges)
+    );
+  }
+
+  private _updateLiveWanted(): void {
+    for (const [panel, connection] of this._connections) {
+      void connection.setLiveWanted(this._liveWanted(panel));
+    }
+  }
+
+  private _onVisibility = (): void => this._updateLiveWanted();
+
   private _onSettingsChanged(): void {
+    this._updateLiveWanted();
     const settings = this._settings.value;
     for (const connection of this._connections.values()) {
       connection.refreshAfterCell = settings.refreshAfterCell;
@@ -143,6 +172,7 @@ export class MemlensService implements IDisposable {
   }
 
   private _onCurrentChanged(): void {
+    this._updateLiveWanted();
     this._activeChanged.emit(this.active);
   }
 
@@ -162,5 +192,29 @@ export namespace MemlensService {
     /** The code that loads memlens in a kernel that lacks it, fetched on demand. */
     loadBootstrapCode: () => Promise<string>;
     settings: SettingsModel;
+  }
+}
+
+namespace Private {
+  /**
+   * The cell the notebook shows running: the first code cell in the running
+   * state (later ones in that state are queued behind it).
+   */
+  export function runningCell(
+    panel: NotebookPanel
+  ): NotebookConnection.IRunningCell | null {
+    for (const cell of panel.content.widgets) {
+      const model = cell.model;
+      if (model.type === 'code' && isCodeModel(model)) {
+        if (model.executionState === 'running') {
+          return { id: model.id, executionCount: model.executionCount };
+        }
+      }
+    }
+    return null;
+  }
+
+  function isCodeModel(model: ICellModel): model is ICodeCellModel {
+    return 'executionState' in model;
   }
 }

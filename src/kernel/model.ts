@@ -1,6 +1,6 @@
 import { Signal, type ISignal } from '@lumino/signaling';
 
-import type { IKernelInfo, IMemorySnapshot } from '../wire/protocol';
+import type { IKernelInfo, ILiveBody, IMemorySnapshot } from '../wire/protocol';
 
 /** How far the connection to a notebook's kernel has come. */
 export type ConnectionState =
@@ -50,6 +50,11 @@ export class KernelModel {
     return this._state.snapshot;
   }
 
+  /** The running cell's latest live reading; null while no cell runs. */
+  get live(): ILiveBody | null {
+    return this._state.live;
+  }
+
   /** Replace some fields and notify. */
   update(values: Partial<KernelModel.IState>): void {
     this._state = { ...this._state, ...values };
@@ -77,6 +82,7 @@ export namespace KernelModel {
     kernelName: string;
     info: IKernelInfo | null;
     snapshot: IMemorySnapshot | null;
+    live: ILiveBody | null;
   }
 
   export const INITIAL: IState = {
@@ -85,6 +91,7 @@ export namespace KernelModel {
     notebookName: '',
     kernelName: '',
     info: null,
-    snapshot: null
+    snapshot: null,
+    live: null
   };
 }

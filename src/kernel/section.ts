@@ -1,7 +1,7 @@
 import { ofLimit } from '../cells/exit';
 import { formatBytes, formatClock } from '../common/format';
 import type { ConnectionState, KernelModel } from './model';
-import type { IProbe } from '../wire/protocol';
+import type { IMemorySnapshot, IProbe } from '../wire/protocol';
 import type { Units } from '../common/settings';
 import { ModelSection } from '../sidebar/section';
 
@@ -72,11 +72,19 @@ namespace Private {
     if (model.state !== 'connected' || !info) {
       return nodes;
     }
-    const snapshot = model.snapshot ?? info.memory;
+    const snapshot = Private.withLive(model.snapshot ?? info.memory, model);
     const rows: Array<[string, string, string]> = [
       ['rss', 'RSS now', bytes(snapshot.rss)],
       ['peak', 'Peak RSS (process)', bytes(snapshot.rss_peak)]
     ];
+    const live = model.live;
+    if (live) {
+      rows.push([
+        'live',
+        'Running cell',
+        `[${live.execution_count ?? ' '}] peak so far ≥ ${bytes(live.rss_peak)} (live)`
+      ]);
+    }
     const limit = snapshot.limit ?? null;
     if (limit !== null && snapshot.limit_source) {
       // How close the kernel is to what will stop it, and what else counts.
@@ -124,6 +132,33 @@ namespace Private {
     );
     nodes.push(table(rows), probes(info.probes));
     return nodes;
+  }
+
+  /**
+   * The snapshot brought up to the running cell's live reading (RSS, what is
+   * charged to the limit, the time) when that reading is newer.
+   */
+  export function withLive(
+    snapshot: IMemorySnapshot,
+    model: KernelModel
+  ): IMemorySnapshot {
+    const live = model.live;
+    if (!live || live.time <= snapshot.time) {
+      return snapshot;
+    }
+    const peak =
+      snapshot.rss_peak === null || live.rss_peak === null
+        ? snapshot.rss_peak
+        : Math.max(snapshot.rss_peak, live.rss_peak);
+    return {
+      ...snapshot,
+      time: live.time,
+      rss: live.rss,
+      rss_peak: peak,
+      limit: live.limit,
+      limit_source: live.limit_source,
+      charged: live.charged
+    };
   }
 
   function status(state: string, label: string, message: string): HTMLElement {

@@ -6,8 +6,9 @@ import type { NotebookConnection } from '../connection/connection';
 import type { SettingsModel } from '../common/settings';
 
 /**
- * The status bar's readout of the active notebook kernel's RSS: the newer of
- * the last snapshot and the last cell's RSS after.
+ * The status bar's readout of the active notebook kernel's RSS: the running
+ * cell's live reading while one runs, else the newer of the last snapshot and
+ * the last cell's RSS after.
  */
 export class RssStatusItem extends Widget {
   constructor(options: RssStatusItem.IOptions) {
@@ -37,14 +38,20 @@ export class RssStatusItem extends Widget {
 
   protected onUpdateRequest(_msg: Message): void {
     const rss = this._latestRss();
+    const live = this._connection?.model.live ?? null;
     this.node.textContent =
       rss === null ? '' : `RSS ${formatBytes(rss, this._settings.value.units)}`;
+    this.node.dataset.live = String(live !== null);
   }
 
   private _latestRss(): number | null {
     const connection = this._connection;
     if (!connection || connection.model.state !== 'connected') {
       return null;
+    }
+    const live = connection.model.live;
+    if (live && live.rss !== null) {
+      return live.rss; // a cell runs: its reading, pushed at least once a second
     }
     const snapshot = connection.model.snapshot;
     const entries = connection.history.entries;

@@ -14,10 +14,13 @@ import {
   COMM_TARGET,
   PROTOCOL_VERSION,
   ProtocolError,
+  check,
   makeRequest,
   parseReply,
   type Command,
+  type IEvent,
   type IKernelInfo,
+  type ILiveBody,
   type IReplyBodies,
   type IRequestArgs
 } from './protocol';
@@ -42,6 +45,20 @@ export class RequestError extends Error {
 }
 
 /**
+ * Check an event from the kernel (a `live` reading pushed while a cell runs);
+ * throws a ProtocolError for anything else.
+ */
+export function parseEvent(data: unknown): IEvent {
+  const obj = check(data, 'Event');
+  return {
+    v: PROTOCOL_VERSION,
+    type: 'event',
+    event: 'live',
+    body: obj.body as ILiveBody
+  };
+}
+
+/**
  * One memlens comm to one kernel: load the kernel side, open the comm, send
  * typed requests and route their replies.
  */
@@ -55,6 +72,14 @@ export class MemlensSession implements IDisposable {
   /** The kernel this session talks to. */
   get kernel(): Kernel.IKernelConnection {
     return this._kernel;
+  }
+
+  /**
+   * The running cell's readings, pushed by the kernel while a cell runs once a
+   * `configure` asked for them (`live: true`).
+   */
+  get liveReading(): ISignal<this, ILiveBody> {
+    return this._liveReading;
   }
 
   /** Emitted once, when the session closes for any reason. */
@@ -155,6 +180,14 @@ export class MemlensSession implements IDisposable {
 
   private _onMessage(msg: KernelMessage.ICommMsgMsg): void {
     const data: unknown = msg.content.data;
+    if ((data as { type?: unknown } | null)?.type === 'event') {
+      try {
+        this._liveReading.emit(parseEvent(data).body);
+      } catch {
+        // An event this frontend does not know (a newer kernel side): ignore it.
+      }
+      return;
+    }
     let reply;
     try {
       reply = parseReply(data);
@@ -234,6 +267,7 @@ export class MemlensSession implements IDisposable {
   private _pending = new Map<string, Private.IPending>();
   private _isDisposed = false;
   private _closed = new Signal<this, void>(this);
+  private _liveReading = new Signal<this, ILiveBody>(this);
 }
 
 /** MemlensSession's options. */

@@ -28,6 +28,7 @@ from memlens.wire.protocol import (
     validate_record,
     validate_reply,
 )
+from memlens.wire.push import validate_event
 
 SCHEMA_FILE = json.loads((REPO_ROOT / "protocol" / "schema.json").read_text())
 PARSERS: dict[str, Callable[[object], Any]] = {
@@ -35,8 +36,15 @@ PARSERS: dict[str, Callable[[object], Any]] = {
     "request": parse_request,
     "reply": validate_reply,
     "record": validate_record,
+    "event": validate_event,
 }
-DEFINITIONS = {"open": "OpenData", "request": "Request", "reply": "Reply", "record": "CellRecord"}
+DEFINITIONS = {
+    "open": "OpenData",
+    "request": "Request",
+    "reply": "Reply",
+    "record": "CellRecord",
+    "event": "Event",
+}
 
 
 def entries(kind: str) -> list[Any]:
