@@ -228,7 +228,11 @@ class Walk:
                 bits = self.kinds.of_all(parents)
             keys: list[object] = []
             if bits & kinds.WALK_SPECIAL:
-                referents, keys = special_referents(parents, self.kinds)
+                try:
+                    referents, keys = special_referents(parents, self.kinds)
+                except RuntimeError:  # a dict or set another thread changed meanwhile
+                    flags.add(MUTATED)
+                    referents = get_referents(*parents)
             else:
                 referents = get_referents(*parents)
             del parents, source
