@@ -47,6 +47,8 @@ FIXED = 2048
 attribute-value estimate) depends on its type alone, so it is read once per type."""
 OPAQUE = 4096
 """Holds native memory memlens cannot see (ctypes buffers, io buffers, mmap, sqlite)."""
+PY_SIZEOF = 8192
+"""Its ``__sizeof__`` is Python code: sized one object at a time, each called once."""
 
 DISCOVER_SPECIAL = SKIP | OWN_SIZE | RESOURCE | FUNCTION | OPAQUE
 """Kinds that need care when counted."""
@@ -133,6 +135,8 @@ def classify(kind: type, found: libraries.Libraries, *, user_sizeof: bool = True
         bits |= OWN_SIZE
     if is_mock_type(kind) or (not user_sizeof and runs_python_sizeof(kind)):
         bits |= OWN_SIZE
+    elif runs_python_sizeof(kind):
+        bits |= PY_SIZEOF
     if opaque.holds_unseen_memory(kind):
         bits |= OPAQUE
     if sys.version_info >= (3, 11) and TYPE_FLAGS(kind) & (_MANAGED_DICT | _INLINE_VALUES):

@@ -78,6 +78,7 @@ from typing import Callable
 
 from .budget import Limits, default_cap_bytes
 from .report import Report
+from .sizeof import Known
 from .walk import Root, Walk
 
 
@@ -115,6 +116,7 @@ def measure(
     should_stop: Callable[[], bool] | None = None,
     pause_every_s: float | None = None,
     user_sizeof: bool = True,
+    known_sizes: Mapping[int, Known] | None = None,
 ) -> Report:
     """Deep and retained sizes of ``roots``, each root a group of objects sized together.
 
@@ -133,6 +135,8 @@ def measure(
       threads waiting for the GIL get it at once (for walks run on a background thread).
     - ``user_sizeof``: False never runs a ``__sizeof__`` written in Python (the object's
       basic size counts instead); a mock's is never run either way.
+    - ``known_sizes``: ``checked_getsizeof`` results already read, by object id (objects
+      the caller keeps alive): a ``__sizeof__`` written in Python is not called again.
     """
     limits = Limits(
         budget_s=budget_s,
@@ -141,4 +145,12 @@ def measure(
         should_stop=should_stop,
         pause_every_s=pause_every_s,
     )
-    return Walk(roots, limits=limits, skip=skip, fence=fence, user_sizeof=user_sizeof).run()
+    walk = Walk(
+        roots,
+        limits=limits,
+        skip=skip,
+        fence=fence,
+        user_sizeof=user_sizeof,
+        known_sizes=known_sizes,
+    )
+    return walk.run()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from ..libraries.lookup import is_mock_type
 from .budget import physical_memory
@@ -69,9 +69,14 @@ def checked_getsizeof(obj: object) -> tuple[int | None, str | None]:
     return size, None
 
 
-def careful_size(obj: object, flags: set[str]) -> int:
-    """``sys.getsizeof(obj)``, or its :func:`basic_size` with a flag added to ``flags``."""
-    size, flag = checked_getsizeof(obj)
+Known = tuple[Optional[int], Optional[str]]
+"""What :func:`checked_getsizeof` said of an object."""
+
+
+def careful_size(obj: object, flags: set[str], known: Known | None = None) -> int:
+    """``sys.getsizeof(obj)``, or its :func:`basic_size` with a flag added to ``flags``;
+    ``known``: what :func:`checked_getsizeof` said already (not asked again)."""
+    size, flag = checked_getsizeof(obj) if known is None else known
     if size is None:
         flags.add(flag or SIZEOF_RAISED)
         return basic_size(obj)

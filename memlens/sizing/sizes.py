@@ -5,19 +5,30 @@ mapped over a batch of one builtin type, one object at a time where one misbehav
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from . import kinds
 from .batches import BIG_BYTES, Cursor, counter, cursor
 from .kinds import Kinds
-from .sizeof import ABSURD_BYTES, BUILTIN_SIZERS, basic_size, careful_size, reraise_interrupt
+from .sizeof import (
+    ABSURD_BYTES,
+    BUILTIN_SIZERS,
+    Known,
+    basic_size,
+    careful_size,
+    reraise_interrupt,
+)
 
 
 class Sizer:
     """Sizes objects for one walk; caches what each type's instances weigh."""
 
-    def __init__(self, types: Kinds) -> None:
+    def __init__(self, types: Kinds, known: Mapping[int, Known] | None = None) -> None:
         self.kinds = types
+        self.known: Mapping[int, Known] = known or {}
+        """``checked_getsizeof`` results the caller read already, by object id: a slow
+        ``__sizeof__`` is not called again."""
         self.numpy = types.libraries.numpy
         self.fixed_sizes: dict[int, int] = {}
         """``getsizeof`` (plus the attribute-value estimate) of types of fixed size."""
@@ -55,7 +66,8 @@ class Sizer:
     def careful_sizes(self, objects: list[object]) -> tuple[int, list[Cursor]]:
         """:meth:`sizes` one object at a time, replacing and flagging hostile ``__sizeof__``s."""
         flags = self.flags
-        sizes = [careful_size(obj, flags) for obj in objects]
+        known = self.known
+        sizes = [careful_size(obj, flags, known.get(id(obj))) for obj in objects]
         total = sum(sizes)
         if total > BIG_BYTES and max(sizes) > BIG_BYTES:
             return total, self._take_big(objects, sizes)

@@ -19,7 +19,7 @@ import gc
 import itertools
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Union
 
 from .. import libraries
@@ -40,7 +40,7 @@ from .report import (
     RootSizes,
 )
 from .shared import SHARED_IDS, UNIQUE_REFCOUNT, module_dict_ids
-from .sizeof import basic_size, careful_size
+from .sizeof import Known, basic_size, careful_size
 from .sizes import Sizer
 
 BATCH_REFERENTS = CHUNK
@@ -81,6 +81,7 @@ class Walk:
         skip: Iterable[object],
         fence: Iterable[object],
         user_sizeof: bool = True,
+        known_sizes: Mapping[int, Known] | None = None,
     ) -> None:
         # Lists, tuples and segments are read in chunks as they are: a copy of a root of
         # ten million objects would take the memory the cap is there to bound.
@@ -98,7 +99,7 @@ class Walk:
         self.limits = limits
         self.libraries = libraries.Libraries()
         self.kinds = Kinds(self.libraries, user_sizeof=user_sizeof)
-        self.sizer = Sizer(self.kinds)
+        self.sizer = Sizer(self.kinds, known_sizes)
         self.own_tags = [own_tag(i) for i in range(count)]
         self.shared_tags = [own_tag(i) + 1 for i in range(count)]
         self.owners = owners.Owners(own_tag(count))
@@ -353,6 +354,9 @@ class Walk:
                 size, cursors = sizer.sizes(fast)
                 total += size
             objects = fast + careful
+        elif bits & kinds.PY_SIZEOF:  # one call each, never twice (see Sizer.careful_sizes)
+            size, cursors = sizer.careful_sizes(objects)
+            total += size
         else:
             size, cursors = sizer.sizes(objects, present)
             total += size

@@ -69,16 +69,22 @@ _GONE = object()
 class _Described:
     """What a row says besides its sizes."""
 
-    __slots__ = ("expandable", "flags", "getsizeof", "shape", "type")
+    __slots__ = ("expandable", "flags", "getsizeof", "shape", "sizeof_flag", "type")
 
     def __init__(self, obj: object) -> None:
         self.type = describe.type_name(obj)
         self.shape = _guard(describe.shape, obj)
         size, flag = sizing.checked_getsizeof(obj)
         self.getsizeof = size
+        self.sizeof_flag = flag
+        """Passed to the walk, so that a slow ``__sizeof__`` runs once per request."""
         self.flags: list[str] = [] if flag is None else [flag]
         self.flags += describe.attribute_flags(obj)
         self.expandable = parts.expandable(obj)
+
+
+def _known(about: _Described) -> tuple[int | None, str | None]:
+    return about.getsizeof, about.sizeof_flag
 
 
 def _guard(function: Callable[[object], Any], obj: object) -> Any:
@@ -125,10 +131,12 @@ def variables_body(
         shares.append(1.0)
     roots.append(hidden)
     shares.append(0.0)
+    known = {id(value): _known(described[name]) for name, value in variables}
     report = sizing.measure(
         roots,
         budget_s=budget_ms / 1000.0,
         shares=shares,
+        known_sizes=known,
         cap_bytes=cap_bytes,
         skip=_skipped(shell, user_ns),
         should_stop=should_stop,
@@ -232,8 +240,10 @@ def expand_body(
     ]
     shares += [0.0, 0.0, 0.0]
     started = time.perf_counter()
+    abouts = [_Described(child.obj) for child in page]
     walk = functools.partial(
         sizing.measure,
+        known_sizes={id(child.obj): _known(about) for child, about in zip(page, abouts)},
         cap_bytes=cap_bytes,
         skip=_skipped(shell, user_ns),
         should_stop=should_stop,
@@ -263,7 +273,7 @@ def expand_body(
                 cut_short = True
     children: list[ChildRow] = []
     for n, (child, sizes, data_bytes) in enumerate(zip(page, report.roots, extra)):
-        about = _Described(child.obj)
+        about = abouts[n]
         shape = about.shape
         if columns:
             shape = libraries.column_shape(child.obj)

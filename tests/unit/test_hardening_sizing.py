@@ -135,3 +135,34 @@ def test_errors_are_logged_in_memory_not_printed(capsys: pytest.CaptureFixture[s
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
     assert any("failed to answer" in line for line in memory_log.recent())
+
+
+def test_a_slow_sizeof_runs_once_per_object_and_request() -> None:
+    from memlens.variables import expand_body, variables_body
+
+    seen: list[int] = []
+
+    class Slow:
+        def __sizeof__(self) -> int:
+            seen.append(id(self))
+            return 100
+
+    class Raising:
+        def __sizeof__(self) -> int:
+            seen.append(id(self))
+            raise RuntimeError("no")
+
+    class Shell:
+        def __init__(self, user_ns: dict[str, object]) -> None:
+            self.user_ns = user_ns
+            self.user_ns_hidden: dict[str, object] = {}
+
+    shell = Shell({"slow": Slow(), "raising": Raising(), "box": [Slow(), Raising()]})
+    body = variables_body(shell, budget_ms=5000, complete=[])
+    assert len(body["rows"]) == 3
+    assert sorted(seen) == sorted(set(seen)) and len(seen) == 4, seen
+    seen.clear()
+    path = [{"kind": "name", "value": "box"}]
+    page = expand_body(shell, path=path, offset=0, limit=10, budget_ms=5000)
+    assert [child["getsizeof"] for child in page["children"]] == [132, None]
+    assert sorted(seen) == sorted(set(seen)), "each object's __sizeof__ once"
