@@ -89,6 +89,22 @@ class Libraries:
         except Exception:
             return False
 
+    def hidden_bytes(self, objects: list[object]) -> int:
+        """Bytes the numpy arrays among ``objects`` own beyond what ``getsizeof`` says (a
+        ``StringDType`` array's string arena). Never raises."""
+        numpy = self.numpy
+        if numpy is None:
+            return 0
+        total = 0
+        ndarray = numpy.ndarray
+        for obj in objects:
+            if issubclass(type(obj), ndarray):
+                try:
+                    total += numpy.hidden_bytes(obj)
+                except Exception:
+                    pass
+        return total
+
     def buffers(self, obj: object) -> list[Buffer]:
         """The native buffers behind a buffer-owning numpy array, a tensor (in CPU
         memory) or pyarrow data, keyed by address. Never raises."""

@@ -33,6 +33,8 @@ class NumpyArrays:
         self._ndim: Callable[[Any], Any] = members["ndim"].__get__
         self._interface: Callable[[Any], Any] = members["__array_interface__"].__get__
         self._ravel: Callable[..., Any] = members["ravel"]
+        self._view: Callable[..., Any] = members["view"]
+        self._tolist: Callable[[Any], Any] = members["tolist"]
         self._getitem: Callable[[Any, Any], Any] = members["__getitem__"]
 
     def is_array(self, obj: object) -> bool:
@@ -47,8 +49,11 @@ class NumpyArrays:
         return self._base(array)
 
     def holds_objects(self, array: object) -> bool:
-        """:attr:`ArrayLayout.holds_objects` alone."""
-        return bool(self._dtype(array).kind == "O")
+        """:attr:`ArrayLayout.holds_objects` alone: an object array, or a structured array
+        with an object field (``df.to_records()``: ``dtype.hasobject``)."""
+        dtype = self._dtype(array)
+        kind = dtype.kind  # a StringDType ("T") says hasobject too: its arena is not objects
+        return kind == "O" or (kind == "V" and bool(dtype.hasobject))
 
     def nbytes(self, array: object) -> int:
         """Bytes of the array's items (of its buffer, when it owns one)."""
@@ -68,8 +73,49 @@ class NumpyArrays:
         return str(self._dtype(array))
 
     def flat_items(self, array: object) -> Any:
-        """The items in memory order, as a one-dimensional array (a view where it can)."""
-        return self._ravel(array, "K")
+        """The Python objects an array holds: an object array's items in memory order, as a
+        one-dimensional array (a view where it can); a structured array's object fields'
+        items, field after field (read from a plain-``ndarray`` view, so that no
+        subclass's ``__array_finalize__`` or ``__getitem__`` runs)."""
+        dtype = self._dtype(array)
+        if dtype.kind == "O":
+            return self._ravel(array, "K")
+        return self._field_objects(self._view(array, self.ndarray), dtype)
+
+    def _field_objects(self, plain: Any, dtype: Any) -> list[object]:
+        found: list[object] = []
+        fields = dtype.fields
+        if not dtype.hasobject or not fields:
+            return found
+        for name, entry in fields.items():
+            field_dtype = entry[0]
+            if not field_dtype.hasobject or type(name) is not str:
+                continue
+            values = self._getitem(plain, name)
+            if field_dtype.kind == "O":
+                found.extend(self._ravel(values, "K"))
+            else:  # a nested structure, or a subarray of objects
+                found.extend(self._field_objects(values, field_dtype))
+        return found
+
+    def hidden_bytes(self, array: object) -> int:
+        """Bytes an array owns beyond ``nbytes`` that ``getsizeof`` does not count: the
+        string arena of a numpy 2 ``StringDType`` array (each string over 15 UTF-8 bytes
+        lies there with a 1-byte length prefix, 8 bytes from 256 up). A lower bound of
+        the arena: it grows by reallocation, and its spare capacity cannot be read. 0 for
+        a view (the owner's arena counts) and any other dtype."""
+        if self._dtype(array).kind != "T" or self._base(array) is not None:
+            return 0
+        total = 0
+        flat = self._ravel(array, "K")
+        length = len(flat)
+        for start in range(0, length, 1 << 14):
+            for item in self._tolist(self._getitem(flat, slice(start, start + (1 << 14)))):
+                if type(item) is str:
+                    size = len(item) if item.isascii() else len(item.encode("utf-8", "replace"))
+                    if size > 15:
+                        total += size + (1 if size < 256 else 8)
+        return total
 
     def first_axis_item(self, array: object, index: int) -> object:
         """``array[index]`` by ndarray's own ``__getitem__``."""
@@ -80,7 +126,7 @@ class NumpyArrays:
         layout = self.layout(array)
         if not layout.holds_objects or self.ndim(array) != 1:
             return []
-        return list(self._ravel(array, "C"))
+        return list(self.flat_items(array))
 
 
 _cached: list[NumpyArrays] = []

@@ -7,16 +7,21 @@ or a pandas extension array.
 
 from __future__ import annotations
 
+import types
 from typing import Any, Callable
 
-from .lookup import class_module, defining_class, library_class, readers
+from .lookup import TYPE_DICT, class_module, defining_class, library_class, readers
 
 
 def sizes_itself(kind: type) -> bool:
-    """Whether ``kind`` inherits pandas' ``__sizeof__``, which counts its data deeply (so
-    a walk that follows the data too would count it twice)."""
+    """Whether ``kind`` inherits pandas' deep ``__sizeof__`` (``PandasObject``'s, written
+    in Python, which counts the data too, so a walk that follows the data would count it
+    twice). A ``__sizeof__`` compiled in a pandas extension (the Cython ``IndexEngine``'s,
+    which counts its hash table and nothing it refers to) is shallow: trusted as is."""
     sizer = defining_class(kind, "__sizeof__")
-    return sizer is not None and class_module(sizer).startswith("pandas")
+    if sizer is None or not class_module(sizer).startswith("pandas"):
+        return False
+    return type(TYPE_DICT(sizer)["__sizeof__"]) is types.FunctionType
 
 
 class PandasFrames:

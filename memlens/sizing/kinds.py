@@ -8,6 +8,7 @@ followed.
 
 from __future__ import annotations
 
+import collections
 import gc
 import itertools
 import operator
@@ -17,7 +18,7 @@ from typing import Any, Callable
 
 from .. import libraries
 from ..libraries import opaque
-from ..libraries.lookup import TYPE_DICT, class_module, defining_class, is_mock_type
+from ..libraries.lookup import TYPE_DICT, TYPE_MRO, class_module, defining_class, is_mock_type
 from .sizeof import TYPE_FLAGS
 
 SKIP = 1
@@ -83,6 +84,8 @@ _MANAGED_DICT = 1 << 4
 """``Py_TPFLAGS_MANAGED_DICT``."""
 _INLINE_VALUES = 1 << 2
 """``Py_TPFLAGS_INLINE_VALUES``."""
+_HEAPTYPE = 1 << 9
+"""``Py_TPFLAGS_HEAPTYPE``: a class made by a class statement (not a builtin type)."""
 _TYPE_ITEMSIZE: Callable[[type], int] = type.__dict__["__itemsize__"].__get__
 
 _BUILTIN_METHODS = (types.MethodDescriptorType, types.WrapperDescriptorType)
@@ -108,6 +111,18 @@ def runs_python_sizeof(kind: type) -> bool:
     if owner is None:
         return True
     return type(TYPE_DICT(owner)["__sizeof__"]) not in _BUILTIN_METHODS
+
+
+def solid_base(kind: type) -> type:
+    """The first class of ``kind``'s MRO that is not a heap type (``object`` for a plain
+    class, ``list`` for ``class L(list)``, ``dict`` for ``Counter``). Only instances of a
+    class whose solid base is ``object`` keep attribute values in an array beside them;
+    a builtin subclass keeps them in a real dict (a referent, counted as a dict), and its
+    referents are its items, not attribute values."""
+    for klass in TYPE_MRO(kind):
+        if not TYPE_FLAGS(klass) & _HEAPTYPE:
+            return klass  # type: ignore[no-any-return]
+    return object
 
 
 def classify(kind: type, found: libraries.Libraries, *, user_sizeof: bool = True) -> int:
@@ -139,7 +154,11 @@ def classify(kind: type, found: libraries.Libraries, *, user_sizeof: bool = True
         bits |= PY_SIZEOF
     if opaque.holds_unseen_memory(kind):
         bits |= OPAQUE
-    if sys.version_info >= (3, 11) and TYPE_FLAGS(kind) & (_MANAGED_DICT | _INLINE_VALUES):
+    if (
+        sys.version_info >= (3, 11)
+        and TYPE_FLAGS(kind) & (_MANAGED_DICT | _INLINE_VALUES)
+        and solid_base(kind) is object
+    ):
         bits |= MANAGED
     if (
         defining_class(kind, "__sizeof__") is object
@@ -253,10 +272,33 @@ def values_array_size(attributes: int) -> int:
 
 
 def values_size(sample: object) -> int:
-    """The estimated attribute-value array of instances like ``sample`` (see
-    :func:`values_array_size`); 0 if its attributes live in a real dict."""
-    of = type(sample)
-    values = [value for value in gc.get_referents(sample) if value is not of]
-    if len(values) == 1 and type(values[0]) is dict:
+    """The estimated attribute-value array of ``sample`` (see :func:`values_array_size`);
+    0 if its attributes live in a real dict (materialized by ``obj.__dict__``: that dict,
+    a referent, is counted as a dict and holds the values)."""
+    return values_sizes([sample])
+
+
+def values_sizes(objects: list[object]) -> int:
+    """:func:`values_size` of each of ``objects`` (instances of classes whose solid base
+    is ``object``), summed: one instance of a class may have its dict materialized and
+    the next not, so each is read (``gc.get_referents``: its slot values, then its
+    attribute values or its dict, then its class), in C maps over the batch."""
+    if not objects:
         return 0
-    return values_array_size(len(values))
+    first = gc.get_referents(objects[0])
+    width = len(first)
+    if not (width == 2 and type(first[0]) is dict):
+        # Fast path: all like the first (one call in C); a mix of materialized dicts and
+        # values cannot add up to exactly this unless attribute counts differ too.
+        if len(gc.get_referents(*objects)) == width * len(objects):
+            return len(objects) * values_array_size(max(0, width - 1))
+    del first
+    referents = list(map(gc.get_referents, objects))
+    lengths = list(map(len, referents))
+    total = 0
+    for length, count in collections.Counter(lengths).items():
+        total += count * values_array_size(max(0, length - 1))
+    if 2 in lengths:  # a materialized dict and the class: the dict holds the values
+        firsts = [found[0] for found, length in zip(referents, lengths) if length == 2]
+        total -= list(map(type, firsts)).count(dict) * values_array_size(1)
+    return total

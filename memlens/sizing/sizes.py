@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import Any
 
 from . import kinds
 from .batches import BIG_BYTES, Cursor, counter, cursor
@@ -31,9 +30,8 @@ class Sizer:
         ``__sizeof__`` is not called again."""
         self.numpy = types.libraries.numpy
         self.fixed_sizes: dict[int, int] = {}
-        """``getsizeof`` (plus the attribute-value estimate) of types of fixed size."""
-        self.values_bytes: dict[int, int] = {}
-        """Estimated attribute-value array of instances, by type."""
+        """``getsizeof`` of types of fixed size (attribute values are per instance: see
+        :meth:`managed_sizes`)."""
         self.flags: set[str] = set()
         """The flags of the root being walked (hostile ``__sizeof__``s are flagged there)."""
 
@@ -97,8 +95,8 @@ class Sizer:
             return basic_size(array)
 
     def fixed_sizes_of(self, objects: list[object], present: list[type]) -> int | None:
-        """The summed sizes of ``objects`` if all their types (``present``) are of fixed
-        size (getsizeof plus attribute-value estimate, read once per type); else None."""
+        """The summed ``getsizeof`` of ``objects`` if all their types (``present``) are of
+        fixed size (read once per type); else None."""
         of = self.kinds.of
         sizes = self.fixed_sizes
         for kind in present:
@@ -113,8 +111,6 @@ class Sizer:
                 if not 0 <= size <= ABSURD_BYTES:
                     self.kinds.forget(kind, kinds.FIXED)
                     return None
-                if of(kind) & kinds.MANAGED:
-                    size += self._values_bytes(kind, sample)
                 sizes[id(kind)] = size
         if len(present) == 1:
             return len(objects) * sizes[id(present[0])]
@@ -122,28 +118,18 @@ class Sizer:
         return sum(sizes[identity] * count for identity, count in counts.items())
 
     def managed_sizes(self, objects: list[object]) -> int:
-        """Estimated bytes of the attribute-value arrays of instances among ``objects``."""
-        total = 0
+        """Estimated bytes of the attribute-value arrays of instances among ``objects``,
+        read per instance (see :func:`.kinds.values_sizes`)."""
         of = self.kinds.of
-        counts = counter(map(id, map(type, objects)))
-        for kind in self.kinds.distinct(objects):
-            if not of(kind) & kinds.MANAGED:
-                continue
-            count = counts[id(kind)]
-            size = self.values_bytes.get(id(kind))
-            if size is None:
-                sample = next(obj for obj in objects if type(obj) is kind)
-                size = self._values_bytes(kind, sample)
-            total += count * size
-        return total
-
-    def _values_bytes(self, kind: type, sample: Any) -> int:
-        size = self.values_bytes.get(id(kind))
-        if size is None:
-            size = self.values_bytes[id(kind)] = kinds.values_size(sample)
-        return size
+        present = self.kinds.distinct(objects)
+        managed = [kind for kind in present if of(kind) & kinds.MANAGED]
+        if not managed:
+            return 0
+        if len(managed) == len(present):
+            return kinds.values_sizes(objects)
+        ids = set(map(id, managed))
+        return kinds.values_sizes([obj for obj in objects if id(type(obj)) in ids])
 
     def clear(self) -> None:
         """The walk is over (the types whose ids key the tables may go)."""
         self.fixed_sizes.clear()
-        self.values_bytes.clear()

@@ -342,7 +342,7 @@ class Walk:
                 walk_bits = UNKNOWN
             elif bits & kinds.FIXED:
                 fixed = sizer.fixed_sizes_of(objects, present)
-            if bits & kinds.MANAGED and fixed is None:
+            if bits & kinds.MANAGED:
                 total += sizer.managed_sizes(objects)
         counted = len(objects)
         cursors: list[Cursor] = []
@@ -362,6 +362,8 @@ class Walk:
             total += size
         for cursor in cursors:
             self.stack.append((cursor, context, level, IS_CURSOR))
+        if bits & kinds.ARRAY:  # a StringDType array's arena is outside getsizeof
+            total += self.libraries.hidden_bytes(objects)
         if bits & kinds.INT:
             if present is not None and len(present) == 1:  # all ints
                 total += INT_PADDING * allocated_ints(objects, context)
