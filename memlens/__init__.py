@@ -11,6 +11,8 @@ Sizes of objects: ``memlens.deep_size(obj)`` (the bytes reachable from ``obj``),
 ``memlens.retained_sizes(namespace)`` (for each name, the bytes deleting it would free)
 and ``memlens.measure(roots, budget_s=...)`` (both, under a time budget, with flags); see
 :mod:`memlens.sizing`.
+
+What the kernel's RSS is made of: ``memlens.kernel_memory()`` (see :mod:`memlens.kernel`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ __all__ = [
     "__version__",
     "cell_records",
     "deep_size",
+    "kernel_memory",
     "last_exit",
     "load_ipython_extension",
     "measure",
@@ -95,3 +98,21 @@ def last_exit() -> dict[str, Any] | None:
     from .cells.forensics import last_exit as read
 
     return read()
+
+
+def kernel_memory(*, budget_s: float | None = None) -> dict[str, Any]:
+    """What this kernel's resident memory (RSS) is made of, now, in bytes.
+
+    A dict: ``rss`` and ``parts``, part name -> bytes, the values adding up to ``rss``:
+    ``variables`` (what the user's variables hold), ``output_cache`` (what only ``Out``
+    and ``_N`` keep alive), ``last_exception`` (what only the last error keeps alive),
+    ``native_pools`` (libraries' own pools), ``allocators_free`` (held free by pymalloc
+    and glibc), ``gpu_runtime``, ``libraries_and_code`` (file-backed pages) and ``rest``.
+    Also ``lower_bounds`` (parts that are lower bounds, e.g. a walk stopped by
+    ``budget_s`` seconds), ``rest_is_upper_bound``, ``allocators`` (``pymalloc_free``,
+    ``malloc_free``, ``trim_can_return``: what ``malloc_trim`` could give back, in
+    bytes) and ``elapsed_s``. See :mod:`memlens.kernel.memory`.
+    """
+    from .kernel import kernel_memory as measure
+
+    return measure(budget_s=budget_s)

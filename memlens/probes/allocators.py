@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from . import libc
+from .process import rss
 
 
 @dataclass(frozen=True)
@@ -221,3 +222,53 @@ def pymalloc_stats() -> PymallocStats | None:
 def debug_malloc_stats_available() -> bool:
     """Whether pymalloc's report can be written to memory here (see :func:`pymalloc_stats`)."""
     return _debug_malloc_stats() is not None
+
+
+# -- giving free memory back --------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim`` set up for calls, or None where it is missing."""
+    function = libc.function("malloc_trim")
+    if function is None:
+        return None
+    import ctypes
+
+    function.argtypes = [ctypes.c_size_t]
+    function.restype = ctypes.c_int
+    return function
+
+
+class _Trimmed:
+    """The bytes memlens' last ``malloc_trim`` gave back (the RSS drop it caused).
+
+    A trim returns the pages of free chunks to the OS, but the chunks stay on malloc's
+    free lists, so ``fordblks`` still counts them: up to this many of its free bytes are
+    not resident (until reused: chunks reused since bring ``fordblks`` down first).
+    """
+
+    returned = 0
+
+
+def malloc_trim() -> bool | None:
+    """``malloc_trim(0)``: return every free page glibc can to the OS (the top of each
+    heap and whole pages inside free chunks; not the free parts of pages a live chunk
+    shares). pymalloc's free pools are not malloc's and stay. True if memory was released,
+    None without glibc's ``malloc_trim``."""
+    function = _malloc_trim()
+    if function is None:
+        return None
+    before = rss()
+    released = bool(function(0))
+    after = rss()
+    if before is not None and after is not None:
+        _Trimmed.returned = max(0, before - after)
+    return released
+
+
+def resident_malloc_free(free: int) -> int:
+    """Of glibc's ``free`` bytes now, an estimate of those still resident: all of them
+    unless memlens trimmed; after a trim, less what the trim gave back (see
+    :class:`_Trimmed`)."""
+    return max(0, free - _Trimmed.returned)

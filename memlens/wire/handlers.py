@@ -16,13 +16,14 @@ from typing import Any, Callable
 from .._version import __version__
 from ..bootstrap import INJECTED_FLAG, PACKAGE
 from ..cells import forensics, recorder
+from ..kernel import kernel_memory, run_action
 from ..probes.capabilities import capabilities
 from ..probes.process import memory_now
 from ..variables import expand_body, variables_body
 from . import protocol, push
 from .bodies import probe_list, snapshot_body
 from .live_bodies import last_exit_body, live_body, with_limit
-from .messages import LastExitBody, LiveBody
+from .messages import FreeMemoryBody, KernelMemoryBody, LastExitBody, LiveBody
 
 
 class Options:
@@ -151,6 +152,30 @@ def expand(args: dict[str, Any], options: Options) -> protocol.ExpandBody:
     )
 
 
+def kernel_memory_body(args: dict[str, Any], options: Options) -> KernelMemoryBody:
+    found = kernel_memory(
+        budget_s=float(args["budget_ms"]) / 1000,
+        shell=options.shell,
+        should_stop=options.should_stop,
+        pause_every_s=options.pause_every_s,
+    )
+    allocators = found["allocators"]
+    return {
+        "rss": found["rss"],
+        "parts": found["parts"],
+        "lower_bounds": found["lower_bounds"],
+        "rest_is_upper_bound": found["rest_is_upper_bound"],
+        "pymalloc_free": allocators["pymalloc_free"],
+        "malloc_free": allocators["malloc_free"],
+        "trim_can_return": allocators["trim_can_return"],
+        "elapsed_s": found["elapsed_s"],
+    }
+
+
+def free_memory(args: dict[str, Any], options: Options) -> FreeMemoryBody:
+    return run_action(args["action"], options.shell)  # type: ignore[return-value]
+
+
 Handler = Callable[[dict[str, Any], Options], protocol.ReplyBody]
 
 HANDLERS: dict[protocol.Command, Handler] = {
@@ -162,10 +187,13 @@ HANDLERS: dict[protocol.Command, Handler] = {
     "expand": expand,
     "live": live,
     "last_exit": last_exit,
+    "kernel_memory": kernel_memory_body,
+    "free_memory": free_memory,
 }
 
-BACKGROUND_COMMANDS = frozenset(("variables", "expand"))
-"""Commands that walk the object graph, answered from the background worker."""
+BACKGROUND_COMMANDS = frozenset(("variables", "expand", "kernel_memory", "free_memory"))
+"""Commands that walk the object graph, answered from the background worker (and the
+actions that free memory, run in order after any walk)."""
 
 
 def body_for(request: protocol.Request, options: Options) -> protocol.ReplyBody:

@@ -38,6 +38,8 @@ Command = Literal[
     "expand",
     "live",
     "last_exit",
+    "kernel_memory",
+    "free_memory",
 ]
 """What a request asks the kernel to do."""
 COMMANDS: tuple[Command, ...] = (
@@ -49,6 +51,8 @@ COMMANDS: tuple[Command, ...] = (
     "expand",
     "live",
     "last_exit",
+    "kernel_memory",
+    "free_memory",
 )
 
 ErrorCode = Literal["bad_request", "protocol_mismatch", "unknown_command", "internal"]
@@ -242,6 +246,20 @@ class LiveArgs(TypedDict):
 
 class LastExitArgs(TypedDict):
     """Arguments of `last_exit`: none."""
+
+
+class KernelMemoryArgs(TypedDict):
+    """Arguments of `kernel_memory`."""
+
+    budget_ms: int
+    """Time budget of the sizing walk, in milliseconds; parts it did not finish are listed in
+    `lower_bounds`."""
+
+
+class FreeMemoryArgs(TypedDict):
+    """Arguments of `free_memory`."""
+
+    action: FreeAction
 
 
 class VariablesArgsRequired(TypedDict):
@@ -505,6 +523,83 @@ class LastExitBody(TypedDict):
     report: LastExit | None
     """null: no previous kernel with this id, or it shut down cleanly."""
 
+FreeAction = Literal["collect", "trim", "clear_output_cache"]
+"""How to free memory: `collect` (gc.collect()), `trim` (glibc's malloc_trim(0): free pages back
+to the OS), `clear_output_cache` (as `%reset -f out`, quietly, execution count untouched)."""
+FREE_ACTIONS: tuple[FreeAction, ...] = ("collect", "trim", "clear_output_cache")
+
+
+class KernelMemoryParts(TypedDict):
+    """The kernel's RSS in parts, in bytes; the values add up to `rss`."""
+
+    variables: int
+    """Bytes reachable from the user's variables and private names (together; what they share
+    with `Out` counts here)."""
+    output_cache: int
+    """Bytes only the output cache (`Out`, `_N`, `_`, `__`, `___`) keeps alive."""
+    last_exception: int
+    """Bytes only the last error keeps alive (`sys.last_value` and the locals of the user's
+    frames in its traceback)."""
+    native_pools: int
+    """Bytes native libraries report holding in their own pools (pyarrow)."""
+    allocators_free: int
+    """Resident bytes pymalloc and glibc malloc hold free."""
+    gpu_runtime: int
+    """Resident bytes of the GPU runtime's mappings (a lower bound: its host heap is not told
+    apart); 0 without one."""
+    libraries_and_code: int
+    """Resident file-backed and shared pages: the interpreter, libraries, their code, mapped
+    files."""
+    rest: int
+    """What is left of RSS: the interpreter's and libraries' own heaps, allocator overheads,
+    stacks, data held from outside the namespace."""
+
+
+class KernelMemoryBody(TypedDict):
+    """The body of a `kernel_memory` reply: what the kernel's RSS is made of."""
+
+    rss: int
+    """The RSS the parts divide, in bytes."""
+    parts: KernelMemoryParts
+    lower_bounds: list[str]
+    """Parts whose value is a lower bound (a walk cut short, the GPU runtime)."""
+    rest_is_upper_bound: bool
+    """`rest` is an upper bound (some part is a lower bound)."""
+    pymalloc_free: int
+    """Bytes pymalloc holds free: a trim cannot return them."""
+    malloc_free: int
+    """Bytes glibc malloc holds free (`fordblks`), resident or not."""
+    trim_can_return: int
+    """At most this many bytes a trim can return: glibc's free bytes still resident (an
+    estimate)."""
+    elapsed_s: float
+    """How long the answer took, in seconds."""
+
+
+class FreeMemoryBodyRequired(TypedDict):
+    """The body of a `free_memory` reply: what the action gave back, measured by the kernel's RSS
+    before and after."""
+
+    action: FreeAction
+    available: bool
+    """False where this kernel cannot do it (no glibc, no output cache): nothing was done."""
+    rss_before: int | None
+    """RSS before, in bytes."""
+    rss_after: int | None
+    """RSS after, in bytes."""
+    gave_back: int
+    """The RSS drop, in bytes (0 if RSS did not drop)."""
+
+
+class FreeMemoryBody(FreeMemoryBodyRequired, total=False):
+    """The body of a `free_memory` reply: what the action gave back, measured by the kernel's RSS
+    before and after."""
+
+    collected: int
+    """`collect`: unreachable objects found."""
+    cleared: int
+    """`clear_output_cache`: results removed from `Out`."""
+
 
 class Sizes(TypedDict):
     """Sizes of one object, in bytes."""
@@ -608,6 +703,8 @@ ReplyBody = Union[
     ConfigureBody,
     LiveBody,
     LastExitBody,
+    KernelMemoryBody,
+    FreeMemoryBody,
     VariablesBody,
     ExpandBody,
 ]
@@ -711,6 +808,8 @@ SCHEMA: dict[str, Any] = {
                 "expand",
                 "live",
                 "last_exit",
+                "kernel_memory",
+                "free_memory",
             ],
         },
         "ErrorCode": {
@@ -1075,6 +1174,36 @@ SCHEMA: dict[str, Any] = {
             "description": "Arguments of `last_exit`: none.",
             "properties": {},
             "required": [],
+        },
+        "KernelMemoryArgs": {
+            "type": "object",
+            "description": "Arguments of `kernel_memory`.",
+            "properties": {
+                "budget_ms": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 3600000,
+                    "description": (
+                        "Time budget of the sizing walk, in milliseconds; parts it did not finish "
+                        "are listed in `lower_bounds`."
+                    ),
+                },
+            },
+            "required": [
+                "budget_ms",
+            ],
+        },
+        "FreeMemoryArgs": {
+            "type": "object",
+            "description": "Arguments of `free_memory`.",
+            "properties": {
+                "action": {
+                    "$ref": "#/$defs/FreeAction",
+                },
+            },
+            "required": [
+                "action",
+            ],
         },
         "VariablesArgs": {
             "type": "object",
@@ -1852,6 +1981,210 @@ SCHEMA: dict[str, Any] = {
                 "report",
             ],
         },
+        "FreeAction": {
+            "description": (
+                "How to free memory: `collect` (gc.collect()), `trim` (glibc's malloc_trim(0): "
+                "free pages back to the OS), `clear_output_cache` (as `%reset -f out`, quietly, "
+                "execution count untouched)."
+            ),
+            "enum": [
+                "collect",
+                "trim",
+                "clear_output_cache",
+            ],
+        },
+        "KernelMemoryParts": {
+            "type": "object",
+            "description": "The kernel's RSS in parts, in bytes; the values add up to `rss`.",
+            "properties": {
+                "variables": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": (
+                        "Bytes reachable from the user's variables and private names (together; "
+                        "what they share with `Out` counts here)."
+                    ),
+                },
+                "output_cache": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": (
+                        "Bytes only the output cache (`Out`, `_N`, `_`, `__`, `___`) keeps alive."
+                    ),
+                },
+                "last_exception": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": (
+                        "Bytes only the last error keeps alive (`sys.last_value` and the locals of "
+                        "the user's frames in its traceback)."
+                    ),
+                },
+                "native_pools": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": (
+                        "Bytes native libraries report holding in their own pools (pyarrow)."
+                    ),
+                },
+                "allocators_free": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Resident bytes pymalloc and glibc malloc hold free.",
+                },
+                "gpu_runtime": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": (
+                        "Resident bytes of the GPU runtime's mappings (a lower bound: its host "
+                        "heap is not told apart); 0 without one."
+                    ),
+                },
+                "libraries_and_code": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": (
+                        "Resident file-backed and shared pages: the interpreter, libraries, their "
+                        "code, mapped files."
+                    ),
+                },
+                "rest": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": (
+                        "What is left of RSS: the interpreter's and libraries' own heaps, "
+                        "allocator overheads, stacks, data held from outside the namespace."
+                    ),
+                },
+            },
+            "required": [
+                "variables",
+                "output_cache",
+                "last_exception",
+                "native_pools",
+                "allocators_free",
+                "gpu_runtime",
+                "libraries_and_code",
+                "rest",
+            ],
+        },
+        "KernelMemoryBody": {
+            "type": "object",
+            "description": "The body of a `kernel_memory` reply: what the kernel's RSS is made of.",
+            "properties": {
+                "rss": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "The RSS the parts divide, in bytes.",
+                },
+                "parts": {
+                    "$ref": "#/$defs/KernelMemoryParts",
+                },
+                "lower_bounds": {
+                    "type": "array",
+                    "items": {
+                        "type": "string",
+                    },
+                    "description": (
+                        "Parts whose value is a lower bound (a walk cut short, the GPU runtime)."
+                    ),
+                },
+                "rest_is_upper_bound": {
+                    "type": "boolean",
+                    "description": "`rest` is an upper bound (some part is a lower bound).",
+                },
+                "pymalloc_free": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Bytes pymalloc holds free: a trim cannot return them.",
+                },
+                "malloc_free": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Bytes glibc malloc holds free (`fordblks`), resident or not.",
+                },
+                "trim_can_return": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": (
+                        "At most this many bytes a trim can return: glibc's free bytes still "
+                        "resident (an estimate)."
+                    ),
+                },
+                "elapsed_s": {
+                    "type": "number",
+                    "minimum": 0,
+                    "description": "How long the answer took, in seconds.",
+                },
+            },
+            "required": [
+                "rss",
+                "parts",
+                "lower_bounds",
+                "rest_is_upper_bound",
+                "pymalloc_free",
+                "malloc_free",
+                "trim_can_return",
+                "elapsed_s",
+            ],
+        },
+        "FreeMemoryBody": {
+            "type": "object",
+            "description": (
+                "The body of a `free_memory` reply: what the action gave back, measured by the "
+                "kernel's RSS before and after."
+            ),
+            "properties": {
+                "action": {
+                    "$ref": "#/$defs/FreeAction",
+                },
+                "available": {
+                    "type": "boolean",
+                    "description": (
+                        "False where this kernel cannot do it (no glibc, no output cache): nothing "
+                        "was done."
+                    ),
+                },
+                "rss_before": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": "RSS before, in bytes.",
+                },
+                "rss_after": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": "RSS after, in bytes.",
+                },
+                "gave_back": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "The RSS drop, in bytes (0 if RSS did not drop).",
+                },
+                "collected": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "`collect`: unreachable objects found.",
+                },
+                "cleared": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "`clear_output_cache`: results removed from `Out`.",
+                },
+            },
+            "required": [
+                "action",
+                "available",
+                "rss_before",
+                "rss_after",
+                "gave_back",
+            ],
+        },
         "Sizes": {
             "type": "object",
             "description": "Sizes of one object, in bytes.",
@@ -2195,6 +2528,36 @@ SCHEMA: dict[str, Any] = {
                     "type": "object",
                     "properties": {
                         "command": {
+                            "const": "kernel_memory",
+                        },
+                        "args": {
+                            "$ref": "#/$defs/KernelMemoryArgs",
+                        },
+                    },
+                    "required": [
+                        "command",
+                        "args",
+                    ],
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "command": {
+                            "const": "free_memory",
+                        },
+                        "args": {
+                            "$ref": "#/$defs/FreeMemoryArgs",
+                        },
+                    },
+                    "required": [
+                        "command",
+                        "args",
+                    ],
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "command": {
                             "const": "variables",
                         },
                         "args": {
@@ -2358,6 +2721,36 @@ SCHEMA: dict[str, Any] = {
                         },
                         "body": {
                             "$ref": "#/$defs/LastExitBody",
+                        },
+                    },
+                    "required": [
+                        "command",
+                        "body",
+                    ],
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "command": {
+                            "const": "kernel_memory",
+                        },
+                        "body": {
+                            "$ref": "#/$defs/KernelMemoryBody",
+                        },
+                    },
+                    "required": [
+                        "command",
+                        "body",
+                    ],
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "command": {
+                            "const": "free_memory",
+                        },
+                        "body": {
+                            "$ref": "#/$defs/FreeMemoryBody",
                         },
                     },
                     "required": [
