@@ -174,3 +174,25 @@ def test_collect_reports_what_it_found(booted: Booted, comm_id: str) -> None:
     assert collected["collected"] >= 1, collected
     assert close(collected["gave_back"], 50 * MiB), collected
     assert close(collected["gave_back"], rss_drop), (collected, rss_drop)
+
+
+RAISES = """
+def _fails():
+    big = bytearray(b"x") * (80 * 2**20)
+    raise ValueError("the traceback keeps big alive")
+_fails()
+"""
+
+
+def test_what_only_the_last_error_keeps_is_the_last_exceptions(
+    booted: Booted, comm_id: str
+) -> None:
+    kernel = booted.kernel
+    start = breakdown(kernel, comm_id)
+    reply, _ = kernel.execute(RAISES)
+    assert reply["status"] == "error", reply
+    end = breakdown(kernel, comm_id)
+    grew = end["parts"]["last_exception"] - start["parts"]["last_exception"]
+    assert close(grew, 80 * MiB, floor=MiB), (start["parts"], end["parts"])
+    assert close(end["parts"]["variables"], start["parts"]["variables"], floor=2 * MiB)
+    run(kernel, "del _fails")
