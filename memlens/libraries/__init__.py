@@ -1,4 +1,4 @@
-"""Everything memlens knows about numpy, pandas, torch and pyarrow, and only here.
+"""Everything memlens knows about numpy, pandas, torch, pyarrow and polars, and only here.
 
 The safety rule, for every function of this package:
 
@@ -23,6 +23,7 @@ from .arrow_data import ArrowData, arrow_data
 from .lookup import Buffer
 from .numpy_arrays import ArrayLayout, NumpyArrays, numpy_arrays
 from .pandas_frames import PandasFrames, pandas_frames, sizes_itself
+from .polars_data import PolarsData, polars_data
 from .torch_tensors import TorchTensors, torch_tensors
 
 __all__ = [
@@ -33,12 +34,14 @@ __all__ = [
     "Libraries",
     "NumpyArrays",
     "PandasFrames",
+    "PolarsData",
     "TorchTensors",
     "arrow_data",
     "column_data",
     "column_shape",
     "numpy_arrays",
     "pandas_frames",
+    "polars_data",
     "shape_of",
     "sizes_itself",
     "torch_tensors",
@@ -56,6 +59,7 @@ class Libraries:
         self.numpy = numpy_arrays()
         self.torch = torch_tensors()
         self.arrow = arrow_data()
+        self.polars = polars_data()
         self.shared_buffers = self.torch is not None or self.arrow is not None
         """numpy, torch and pyarrow can share one buffer (``torch.from_numpy``, zero-copy
         arrow arrays): numpy buffers are then counted by address too."""
@@ -71,7 +75,13 @@ class Libraries:
             (self.torch is not None and self.torch.is_tensor_type(kind))
             or (self.arrow is not None and self.arrow.is_arrow_type(kind))
             or (self.shared_buffers and self.is_array_type(kind))
+            or (self.polars is not None and self.polars.is_data_type(kind))
         )
+
+    def is_lazy_type(self, kind: type) -> bool:
+        """Objects of ``kind`` are lazy (a polars query plan): what they hold now is
+        sized, never the logical size of what they would compute."""
+        return self.polars is not None and self.polars.is_lazy_type(kind)
 
     def owns_shareable_buffer(self, array: object) -> bool:
         """Whether a numpy array owns a buffer of plain data (not Python objects), of
@@ -117,6 +127,8 @@ class Libraries:
                 return []
         if self.torch is not None and self.torch.is_tensor_type(kind):
             return self.torch.buffers(obj)
+        if self.polars is not None and self.polars.is_data_type(kind):
+            return self.polars.buffers(obj)
         if self.arrow is not None:
             return self.arrow.buffers(obj)
         return []

@@ -68,9 +68,29 @@ def _member(klass: type, name: str) -> Callable[[Any], Any] | None:
     return getter if callable(getter) else None
 
 
+def file_backed(obj: object) -> bool:
+    """Whether ``obj`` is an ``mmap`` of a file (a ``numpy.memmap``'s base): its pages are
+    the file's, in the page cache, given back under pressure rather than swapped: shown
+    apart from the heap (flagged ``file_backed``), never counted in sizes. ``mmap.size``
+    (the stdlib's C method: an ``fstat`` of the map's descriptor) fails for an anonymous
+    map, whose pages are heap-like and counted. Never raises."""
+    mapping = _class("mmap", "mmap")
+    if mapping is None or not _in_mro(type(obj), mapping):
+        return False
+    size = TYPE_DICT(mapping).get("size")
+    if not callable(size):
+        return False
+    try:
+        size(obj)
+    except Exception:
+        return False
+    return True
+
+
 def native_bytes(obj: object) -> int:
     """The native bytes behind ``obj`` that can be read without running its code: a
-    ctypes object's own buffer (``ctypes.sizeof``, when it owns it), a mapping's length;
+    ctypes object's own buffer (``ctypes.sizeof``, when it owns it), an anonymous mapping's
+    length (0 for a file's: see :func:`file_backed`);
     0 where unknown (a StringIO, a sqlite connection). Never raises."""
     kind = type(obj)
     try:
@@ -86,6 +106,8 @@ def native_bytes(obj: object) -> int:
         mapping = _class("mmap", "mmap")
         if mapping is not None and _in_mro(kind, mapping):
             length = TYPE_DICT(mapping).get("__len__")
+            if file_backed(obj):
+                return 0  # a file's pages: apart from the heap (see file_backed)
             return int(length(obj)) if callable(length) else 0
     except Exception:  # a closed mapping, a freed buffer
         return 0

@@ -17,7 +17,7 @@ import types
 from typing import Any, Callable
 
 from .. import libraries
-from ..libraries import opaque
+from ..libraries import lazy, opaque
 from ..libraries.lookup import TYPE_DICT, TYPE_MRO, class_module, defining_class, is_mock_type
 from .sizeof import TYPE_FLAGS
 
@@ -51,7 +51,11 @@ OPAQUE = 4096
 PY_SIZEOF = 8192
 """Its ``__sizeof__`` is Python code: sized one object at a time, each called once."""
 
-DISCOVER_SPECIAL = SKIP | OWN_SIZE | RESOURCE | FUNCTION | OPAQUE
+LAZY = 16384
+"""A lazy container (a query plan, a dask collection, a file-backed xarray array): what
+it holds now is sized and it is flagged, never its logical size."""
+
+DISCOVER_SPECIAL = SKIP | OWN_SIZE | RESOURCE | FUNCTION | OPAQUE | LAZY
 """Kinds that need care when counted."""
 WALK_SPECIAL = FUNCTION | DICT | ARRAY
 """Kinds whose referents are more (or fewer) than ``gc.get_referents`` says."""
@@ -154,6 +158,8 @@ def classify(kind: type, found: libraries.Libraries, *, user_sizeof: bool = True
         bits |= PY_SIZEOF
     if opaque.holds_unseen_memory(kind):
         bits |= OPAQUE
+    if lazy.is_lazy_type(kind):
+        bits |= LAZY
     if (
         sys.version_info >= (3, 11)
         and TYPE_FLAGS(kind) & (_MANAGED_DICT | _INLINE_VALUES)

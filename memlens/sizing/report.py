@@ -22,6 +22,12 @@ SIZEOF_ABSURD = "sizeof_absurd"
 OPAQUE = "opaque"
 """The object holds native memory memlens cannot see (a ctypes buffer it does not own, an
 ``io.StringIO``, a sqlite connection...): its sizes leave that out, so they are lower bounds."""
+LAZY = "lazy"
+"""A lazy container (a polars ``LazyFrame``, a dask collection, an xarray array not yet
+loaded from its file): the sizes are what it holds now, not what it would compute."""
+FILE_BACKED = "file_backed"
+"""Maps a file (a ``numpy.memmap``): the file's pages are the page cache's, shown apart
+from the heap and left out of the sizes."""
 DEEP_NESTING = "deep_nesting"
 """Nested more than :data:`DEEP_NESTING_LEVELS` levels deep (sizes are still right)."""
 

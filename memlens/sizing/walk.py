@@ -34,6 +34,8 @@ from .report import (
     DEEP_NESTING,
     DEEP_NESTING_LEVELS,
     FENCED,
+    FILE_BACKED,
+    LAZY,
     MUTATED,
     OPAQUE,
     Report,
@@ -422,12 +424,15 @@ class Walk:
             elif bits & kinds.SKIP or (bits & kinds.FUNCTION and not kinds.FUNCTION_CLOSURE(obj)):
                 if anchors:
                     self.owners.mark(obj, SKIP_TAG)
+            elif bits & kinds.LAZY and not bits & (kinds.OWN_SIZE | kinds.RESOURCE | kinds.OPAQUE):
+                flags.add(LAZY)
+                keep.append(obj)
             elif bits & kinds.ARRAY and not found.owns_shareable_buffer(obj):
                 keep.append(obj)  # a view, or an object array (pointers, read in chunks)
             elif bits & kinds.OPAQUE:
                 total += basic_size(obj) if bits & kinds.OWN_SIZE else careful_size(obj, flags)
                 total += opaque.native_bytes(obj)
-                flags.add(OPAQUE)
+                flags.add(FILE_BACKED if opaque.file_backed(obj) else OPAQUE)
                 careful.append(obj)
             elif bits & (kinds.OWN_SIZE | kinds.RESOURCE):
                 total += self.sizer.array_header(obj) if bits & kinds.ARRAY else basic_size(obj)

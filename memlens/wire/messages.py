@@ -109,6 +109,8 @@ Flag = Literal[
     "getattr_hostile",
     "retained_approx",
     "opaque",
+    "lazy",
+    "file_backed",
 ]
 """Something met while describing or sizing an object: `budget` (the walk ran out of time: sizes
 are lower bounds), `capped` (the walker's own memory reached its cap: lower bounds),
@@ -121,7 +123,11 @@ outside this one), `getattr_hostile` (the class customizes attribute lookup; mem
 calls it), `retained_approx` (another root's walk was cut short, so this retained size may be
 too high), `opaque` (holds memory memlens cannot see: a ctypes buffer, an io.StringIO, an
 mmap, a sqlite connection; what can be read without running code is counted, the rest is not,
-so sizes may be lower bounds)."""
+so sizes may be lower bounds), `lazy` (a lazy container: a polars LazyFrame, a dask
+collection, an xarray array not yet loaded from its file; the sizes are what it holds now,
+never the logical size of what it would compute), `file_backed` (maps a file, as a
+numpy.memmap does: the file's pages are the page cache's, apart from the heap, and left out of
+the sizes)."""
 FLAGS: tuple[Flag, ...] = (
     "budget",
     "capped",
@@ -135,6 +141,8 @@ FLAGS: tuple[Flag, ...] = (
     "getattr_hostile",
     "retained_approx",
     "opaque",
+    "lazy",
+    "file_backed",
 )
 
 
@@ -906,7 +914,12 @@ SCHEMA: dict[str, Any] = {
                 "memlens never calls it), `retained_approx` (another root's walk was cut short, so "
                 "this retained size may be too high), `opaque` (holds memory memlens cannot see: a "
                 "ctypes buffer, an io.StringIO, an mmap, a sqlite connection; what can be read "
-                "without running code is counted, the rest is not, so sizes may be lower bounds)."
+                "without running code is counted, the rest is not, so sizes may be lower bounds), "
+                "`lazy` (a lazy container: a polars LazyFrame, a dask collection, an xarray array "
+                "not yet loaded from its file; the sizes are what it holds now, never the logical "
+                "size of what it would compute), `file_backed` (maps a file, as a numpy.memmap "
+                "does: the file's pages are the page cache's, apart from the heap, and left out of "
+                "the sizes)."
             ),
             "enum": [
                 "budget",
@@ -921,6 +934,8 @@ SCHEMA: dict[str, Any] = {
                 "getattr_hostile",
                 "retained_approx",
                 "opaque",
+                "lazy",
+                "file_backed",
             ],
         },
         "OpenData": {
