@@ -7,6 +7,7 @@ import { CellHistoryModel } from '../cells/model';
 import { Coalescer } from '../common/coalesce';
 import { DEFAULT_SETTINGS } from '../common/settings';
 import { KernelModel } from '../kernel/model';
+import { KernelMemoryReader } from './kernelMemory';
 import type { ILastExit, ILiveBody } from '../wire/protocol';
 import { BootstrapError, MemlensSession, RequestError } from '../wire/session';
 import { VariablesFetcher } from '../variables/fetcher';
@@ -43,6 +44,10 @@ export class NotebookConnection implements IDisposable {
       options.refreshAfterCell ?? DEFAULT_SETTINGS.refreshAfterCell;
     this.model = new KernelModel({ notebookName: options.notebookName });
     this.history = new CellHistoryModel();
+    this.kernelMemory = new KernelMemoryReader({
+      session: () => this.session,
+      model: this.model
+    });
     this.variables = new VariablesFetcher({
       session: () => this.session,
       budgetMs: options.variablesBudgetMs ?? DEFAULT_SETTINGS.variablesBudgetMs,
@@ -60,6 +65,9 @@ export class NotebookConnection implements IDisposable {
 
   /** What the sidebar shows for this notebook. */
   readonly model: KernelModel;
+
+  /** What the kernel's RSS is made of, and the actions that free memory. */
+  readonly kernelMemory: KernelMemoryReader;
 
   /** The cells this notebook's kernel has run, with their readouts. */
   readonly history: CellHistoryModel;
@@ -93,6 +101,7 @@ export class NotebookConnection implements IDisposable {
     this._isActive = active;
     if (active) {
       void this.refresh();
+      void this.kernelMemory.refresh();
     }
   }
 
@@ -131,6 +140,7 @@ export class NotebookConnection implements IDisposable {
     }
     if (this._isActive) {
       void this.refresh();
+      void this.kernelMemory.refresh();
     }
     if (this.variables.isActive) {
       void this.variables.refresh();
@@ -230,6 +240,7 @@ export class NotebookConnection implements IDisposable {
     ctx.statusChanged.disconnect(this._reconcile, this);
     ctx.connectionStatusChanged.disconnect(this._reconcile, this);
     Signal.clearData(this);
+    this.kernelMemory.dispose();
     this.model.dispose();
     this.history.dispose();
     this.variables.dispose();
@@ -442,6 +453,9 @@ export class NotebookConnection implements IDisposable {
       if (this.variables.isActive) {
         void this.variables.refresh();
       }
+      if (this._isActive) {
+        void this.kernelMemory.refresh();
+      }
     } catch (error) {
       if (generation !== this._generation) {
         return;
@@ -504,7 +518,10 @@ export class NotebookConnection implements IDisposable {
       message,
       info: keepInfo ? this.model.info : null,
       snapshot: keepInfo ? this.model.snapshot : null,
-      live: keepInfo ? this.model.live : null
+      live: keepInfo ? this.model.live : null,
+      breakdown: keepInfo ? this.model.breakdown : null,
+      freed: keepInfo ? this.model.freed : {},
+      freeing: keepInfo ? this.model.freeing : null
     });
   }
 

@@ -1,6 +1,13 @@
 import { Signal, type ISignal } from '@lumino/signaling';
 
-import type { IKernelInfo, ILiveBody, IMemorySnapshot } from '../wire/protocol';
+import type {
+  FreeAction,
+  IFreeMemoryBody,
+  IKernelInfo,
+  IKernelMemoryBody,
+  ILiveBody,
+  IMemorySnapshot
+} from '../wire/protocol';
 
 /** How far the connection to a notebook's kernel has come. */
 export type ConnectionState =
@@ -55,6 +62,36 @@ export class KernelModel {
     return this._state.live;
   }
 
+  /** What the kernel's RSS is made of; null until read. */
+  get breakdown(): IKernelMemoryBody | null {
+    return this._state.breakdown;
+  }
+
+  /** What each action gave back when it last ran. */
+  get freed(): Partial<Record<FreeAction, IFreeMemoryBody>> {
+    return this._state.freed;
+  }
+
+  /** The action running now, if any. */
+  get freeing(): FreeAction | null {
+    return this._state.freeing;
+  }
+
+  /**
+   * Emitted when the user asks for an action (collect garbage, trim, clear
+   * the output cache); the connection runs it and writes what it gave back.
+   */
+  get freeRequested(): ISignal<this, FreeAction> {
+    return this._freeRequested;
+  }
+
+  /** Ask for an action (the Kernel pane's buttons); ignored while one runs. */
+  requestFree(action: FreeAction): void {
+    if (this._state.freeing === null) {
+      this._freeRequested.emit(action);
+    }
+  }
+
   /** Replace some fields and notify. */
   update(values: Partial<KernelModel.IState>): void {
     this._state = { ...this._state, ...values };
@@ -67,6 +104,7 @@ export class KernelModel {
 
   private _state: KernelModel.IState;
   private _changed = new Signal<this, void>(this);
+  private _freeRequested = new Signal<this, FreeAction>(this);
 }
 
 /** KernelModel's types. */
@@ -83,6 +121,9 @@ export namespace KernelModel {
     info: IKernelInfo | null;
     snapshot: IMemorySnapshot | null;
     live: ILiveBody | null;
+    breakdown: IKernelMemoryBody | null;
+    freed: Partial<Record<FreeAction, IFreeMemoryBody>>;
+    freeing: FreeAction | null;
   }
 
   export const INITIAL: IState = {
@@ -92,6 +133,9 @@ export namespace KernelModel {
     kernelName: '',
     info: null,
     snapshot: null,
-    live: null
+    live: null,
+    breakdown: null,
+    freed: {},
+    freeing: null
   };
 }

@@ -4,6 +4,8 @@ import type { ConnectionState, KernelModel } from './model';
 import type { IMemorySnapshot, IProbe } from '../wire/protocol';
 import type { Units } from '../common/settings';
 import { ModelSection } from '../sidebar/section';
+import { renderBreakdown } from './breakdown';
+import { renderFreeing } from './freeing';
 
 const STATE_LABELS: Record<ConnectionState, string> = {
   'no-kernel': 'No kernel',
@@ -15,8 +17,11 @@ const STATE_LABELS: Record<ConnectionState, string> = {
 };
 
 /**
- * The Kernel section: connection state, who the kernel is, its memory now and
- * which probes it supports. Renders its model; never talks to the kernel.
+ * The Kernel section: connection state, the kernel's memory now (RSS, peak,
+ * headroom), a picture of what the RSS is made of, the actions that free
+ * memory with what each gave back, and, folded away, who the kernel is and
+ * which probes it supports. Renders its model; never talks to the kernel (an
+ * action is asked of the model, whose connection runs it).
  */
 export class KernelSection extends ModelSection<KernelModel> {
   constructor(options: KernelSection.IOptions) {
@@ -28,11 +33,18 @@ export class KernelSection extends ModelSection<KernelModel> {
 
   protected render(model: KernelModel | null): void {
     this.node.replaceChildren(
-      ...Private.render(model, this._onRetry, this.settings.value.units)
+      ...Private.render(
+        model,
+        this._onRetry,
+        this.settings.value.units,
+        this._fold
+      )
     );
   }
 
   private _onRetry: () => void;
+  /** Whether the diagnostics are unfolded: kept across renders (live readings re-render). */
+  private _fold = { open: false };
 }
 
 /** KernelSection's options. */
@@ -47,7 +59,8 @@ namespace Private {
   export function render(
     model: KernelModel | null,
     onRetry: () => void,
-    units: Units
+    units: Units,
+    folded: { open: boolean }
   ): HTMLElement[] {
     const bytes = (n: number | null): string => formatBytes(n, units);
     if (!model) {
@@ -77,6 +90,8 @@ namespace Private {
       ['rss', 'RSS now', bytes(snapshot.rss)],
       ['peak', 'Peak RSS (process)', bytes(snapshot.rss_peak)]
     ];
+    // What a user needs leads; the diagnostics go into a fold below.
+    const details: Array<[string, string, string]> = [];
     const live = model.live;
     if (live) {
       rows.push([
@@ -97,7 +112,7 @@ namespace Private {
         'RSS against the limit',
         `${ofLimit(snapshot.rss, limit, units)} (${whose})`
       ]);
-      rows.push([
+      details.push([
         'charged',
         'Charged to the limit',
         `${bytes(snapshot.charged ?? null)} (${
@@ -108,7 +123,7 @@ namespace Private {
       ]);
     }
     if (snapshot.cgroup_limit !== null || snapshot.cgroup_current !== null) {
-      rows.push([
+      details.push([
         'cgroup',
         'Container memory',
         `${bytes(snapshot.cgroup_current)} of ${
@@ -118,7 +133,7 @@ namespace Private {
         }`
       ]);
     }
-    rows.push(
+    details.push(
       ['pid', 'Process id', String(info.pid)],
       ['python', 'Python', `${info.python_version} (${info.implementation})`],
       ['platform', 'Platform', info.platform],
@@ -130,7 +145,29 @@ namespace Private {
       ],
       ['updated', 'Updated', formatClock(snapshot.time)]
     );
-    nodes.push(table(rows), probes(info.probes));
+    nodes.push(table(rows));
+    if (model.breakdown) {
+      nodes.push(renderBreakdown(model.breakdown, units));
+    }
+    nodes.push(
+      renderFreeing(
+        model.freed,
+        model.freeing,
+        action => model.requestFree(action),
+        units
+      )
+    );
+    const fold = element('details', 'jp-MemlensKernel-details');
+    fold.open = folded.open;
+    fold.addEventListener('toggle', () => {
+      folded.open = fold.open;
+    });
+    fold.append(
+      element('summary', 'jp-MemlensKernel-summary', 'Kernel and probes'),
+      table(details),
+      probes(info.probes)
+    );
+    nodes.push(fold);
     return nodes;
   }
 
