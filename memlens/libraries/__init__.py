@@ -23,6 +23,8 @@ from .arrow_data import ArrowData, arrow_data
 from .lookup import Buffer
 from .numpy_arrays import ArrayLayout, NumpyArrays, numpy_arrays
 from .pandas_frames import PandasFrames, pandas_frames, sizes_itself
+from .plugins import plugged_buffers
+from .plugins import registry as sizers
 from .polars_data import PolarsData, polars_data
 from .torch_tensors import TorchTensors, torch_tensors
 
@@ -43,6 +45,7 @@ __all__ = [
     "pandas_frames",
     "polars_data",
     "shape_of",
+    "sizers",
     "sizes_itself",
     "torch_tensors",
 ]
@@ -76,6 +79,7 @@ class Libraries:
             or (self.arrow is not None and self.arrow.is_arrow_type(kind))
             or (self.shared_buffers and self.is_array_type(kind))
             or (self.polars is not None and self.polars.is_data_type(kind))
+            or sizers.sizer_for(kind) is not None
         )
 
     def is_lazy_type(self, kind: type) -> bool:
@@ -129,9 +133,10 @@ class Libraries:
             return self.torch.buffers(obj)
         if self.polars is not None and self.polars.is_data_type(kind):
             return self.polars.buffers(obj)
-        if self.arrow is not None:
+        if self.arrow is not None and self.arrow.is_arrow_type(kind):
             return self.arrow.buffers(obj)
-        return []
+        sizer = sizers.sizer_for(kind)
+        return [] if sizer is None else plugged_buffers(sizer, obj)
 
 
 def shape_of(obj: object) -> str | None:

@@ -24,11 +24,21 @@ TYPE_FLAGS: Callable[[type], int] = type.__dict__["__flags__"].__get__
 _OBJECT_SIZEOF: Callable[[object], int] = object.__sizeof__
 
 
+PREHEADER_FLAGS = ((1 << 4) | (1 << 3)) if sys.version_info >= (3, 12) else (1 << 4)
+"""``Py_TPFLAGS_MANAGED_DICT`` (and, 3.12+, ``MANAGED_WEAKREF``): two pointers before the
+gc header, which ``getsizeof`` counts (3.11+)."""
+
+
 def basic_size(obj: object) -> int:
-    """``object.__sizeof__`` plus the gc header: a size that runs no code of the object's."""
+    """``object.__sizeof__`` plus what ``getsizeof`` adds in front of the object (the gc
+    header, and 3.11+ the managed dict and weakref pointers): a size that runs no code of
+    the object's."""
     size = _OBJECT_SIZEOF(obj)
-    if TYPE_FLAGS(type(obj)) & HAVE_GC:
+    flags = TYPE_FLAGS(type(obj))
+    if flags & HAVE_GC:
         size += GC_HEADER
+    if sys.version_info >= (3, 11) and flags & PREHEADER_FLAGS:
+        size += 16
     return size
 
 
