@@ -93,3 +93,110 @@ describe('VariablesSection visibility', () => {
     second.dispose();
   });
 });
+
+describe('VariablesSection at the default sidebar width', () => {
+  function rows(): IVariablesBody {
+    const sized = (name: string, retained: number, flags: string[] = []) => ({
+      name,
+      type: 'list',
+      shape: 'len 3',
+      getsizeof: 80,
+      deep: retained,
+      retained,
+      partial: flags.includes('budget'),
+      flags: flags as IVariablesBody['rows'][number]['flags'],
+      expandable: false
+    });
+    return {
+      rows: [sized('small', 1000, ['budget']), sized('big', 4000, ['opaque'])],
+      output_cache: null,
+      partial: true,
+      stats: { elapsed_ms: 1, objects: 10, walker_peak_bytes: 1, capped: false }
+    };
+  }
+
+  function render(): { section: VariablesSection; fetcher: VariablesFetcher } {
+    const section = new VariablesSection({ settings: new SettingsModel() });
+    const fetcher = new VariablesFetcher({ session: () => null, budgetMs: 50 });
+    Widget.attach(section, document.body);
+    section.fetcher = fetcher;
+    fetcher.model.update({ body: rows(), loading: false, error: '' });
+    MessageLoop.flush();
+    return { section, fetcher };
+  }
+
+  function names(section: VariablesSection): string[] {
+    return [
+      ...section.node.querySelectorAll<HTMLElement>('.jp-MemlensVariables-row')
+    ].map(row => row.dataset.name ?? '');
+  }
+
+  it('shows name and retained with a bar, type and shape under the name', () => {
+    const { section, fetcher } = render();
+    const headings = [
+      ...section.node.querySelectorAll<HTMLElement>('th:not([hidden])')
+    ].map(th => th.dataset.key);
+    expect(headings).toEqual(['name', 'retained']);
+    const big = section.node.querySelector('[data-name="big"]')!;
+    expect(
+      big.querySelector('.jp-MemlensVariables-secondary')?.textContent
+    ).toBe('list · len 3');
+    const fill = big.querySelector<HTMLElement>(
+      '.jp-MemlensVariables-bar > div'
+    );
+    expect(fill?.style.width).toBe('100.0%');
+    const small = section.node.querySelector('[data-name="small"]')!;
+    expect(
+      small.querySelector<HTMLElement>('.jp-MemlensVariables-bar > div')?.style
+        .width
+    ).toBe('25.0%');
+    // ⚠ for opaque, none for a budget lower bound (its "≥" says it).
+    expect(big.querySelector('.jp-MemlensVariables-flag')).not.toBeNull();
+    expect(small.querySelector('.jp-MemlensVariables-flag')).toBeNull();
+    expect(small.querySelector('td[data-key="retained"]')?.textContent).toMatch(
+      /^≥ /
+    );
+    section.dispose();
+    fetcher.dispose();
+  });
+
+  it('shows a chosen column and sorts from a heading button or the select', () => {
+    const { section, fetcher } = render();
+    expect(names(section)).toEqual(['big', 'small']);
+    const deep = section.node.querySelector<HTMLInputElement>(
+      '.jp-MemlensVariables-columns input[data-key="deep"]'
+    )!;
+    deep.checked = true;
+    deep.dispatchEvent(new Event('change'));
+    MessageLoop.flush();
+    expect(
+      [...section.node.querySelectorAll<HTMLElement>('th:not([hidden])')].map(
+        th => th.dataset.key
+      )
+    ).toEqual(['name', 'deep', 'retained']);
+    const nameButton = section.node.querySelector<HTMLButtonElement>(
+      'th[data-key="name"] button'
+    )!;
+    nameButton.click();
+    MessageLoop.flush();
+    expect(names(section)).toEqual(['big', 'small']);
+    expect(
+      section.node
+        .querySelector('th[data-key="name"]')
+        ?.getAttribute('aria-sort')
+    ).toBe('ascending');
+    const select = section.node.querySelector<HTMLSelectElement>(
+      '.jp-MemlensVariables-sort'
+    )!;
+    select.value = 'retained';
+    select.dispatchEvent(new Event('change'));
+    MessageLoop.flush();
+    expect(names(section)).toEqual(['big', 'small']);
+    select.value = 'retained';
+    select.dispatchEvent(new Event('change'));
+    MessageLoop.flush();
+    expect(names(section)).toEqual(['small', 'big']);
+    section.dispose();
+    fetcher.dispose();
+  });
+});

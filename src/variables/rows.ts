@@ -101,7 +101,14 @@ const FLAG_TEXT: Record<string, string> = {
   interrupted:
     'a cell started, so the walk stopped: sizes are lower bounds until the next refresh',
   retained_approx:
-    "another variable's walk was cut short, so this retained size may be too high"
+    "another variable's walk was cut short, so this retained size may be too high",
+  fenced:
+    'the walk stopped at objects that something outside this variable also holds',
+  opaque:
+    'holds memory memlens cannot see (ctypes buffer, StringIO, mmap, sqlite): sizes may be lower bounds',
+  lazy: 'a lazy container (polars LazyFrame, dask, unloaded xarray): sizes are what it holds now, not what computing it would take',
+  file_backed:
+    "maps a file (numpy.memmap): the file's pages are the page cache's and are left out of the sizes"
 };
 
 /** Flags in words, one per line; unknown flags are shown as they are. */

@@ -16,28 +16,15 @@ import {
   sortRows,
   type SortKey
 } from './rows';
-
-const COLUMNS: Array<{ key: SortKey; title: string; caption: string }> = [
-  { key: 'name', title: 'Name', caption: 'Variable name' },
-  { key: 'type', title: 'Type', caption: 'Python type' },
-  { key: 'shape', title: 'Shape', caption: 'Shape or length' },
-  {
-    key: 'getsizeof',
-    title: 'getsizeof',
-    caption: 'What sys.getsizeof says (shallow)'
-  },
-  { key: 'deep', title: 'Deep', caption: 'Bytes reachable from the variable' },
-  {
-    key: 'retained',
-    title: 'Retained',
-    caption: 'Bytes deleting it would free'
-  },
-  {
-    key: 'ratio',
-    title: 'Deep ÷ getsizeof',
-    caption: 'How much getsizeof understates'
-  }
-];
+import { createColumnChooser, createSortSelect } from './controls';
+import {
+  barPercent,
+  COLUMNS,
+  nextSort,
+  secondaryText,
+  shownColumns,
+  warningFlags
+} from './columns';
 
 /** Name of the output cache's row. */
 const OUTPUT_CACHE = 'Out';
@@ -59,6 +46,18 @@ export class VariablesSection extends Widget {
     this._body = document.createElement('div');
     this._body.className = 'jp-MemlensVariables-body';
     this.node.append(controls, this._status, this._body);
+    // Wider than WIDE_PX, every column fits: watch the width, not the window.
+    if (typeof ResizeObserver !== 'undefined') {
+      this._resize = new ResizeObserver(entries => {
+        const width = entries[entries.length - 1].contentRect.width;
+        const wasWide = this._shown().length;
+        this._width = width;
+        if (this._shown().length !== wasWide) {
+          this.update();
+        }
+      });
+      this._resize.observe(this.node);
+    }
   }
 
   /** The active notebook's fetcher; null when no notebook is active. */
@@ -81,6 +80,7 @@ export class VariablesSection extends Widget {
   }
 
   dispose(): void {
+    this._resize?.disconnect();
     this.fetcher = null;
     this._settings.changed.disconnect(this._onChanged, this);
     super.dispose();
@@ -160,8 +160,34 @@ export class VariablesSection extends Widget {
           : 'Show the table of variables';
       this.update();
     });
-    controls.append(filter, view);
+    this._sortSelect = createSortSelect(this._sortKey, key => this._sort(key));
+    this._chooser = createColumnChooser((key, checked) => {
+      const chosen = new Set(this._shown());
+      if (checked) {
+        chosen.add(key);
+      } else {
+        chosen.delete(key);
+      }
+      this._chosen = chosen;
+      this.update();
+    });
+    controls.append(filter, view, this._sortSelect, this._chooser);
     return controls;
+  }
+
+  /** The keys of the columns shown now. */
+  private _shown(): SortKey[] {
+    return shownColumns(this._chosen, this._width);
+  }
+
+  private _sort(key: SortKey): void {
+    const next = nextSort(
+      { key: this._sortKey, descending: this._descending },
+      key
+    );
+    this._sortKey = next.key;
+    this._descending = next.descending;
+    this.update();
   }
 
   private _renderStatus(): void {
@@ -179,8 +205,11 @@ export class VariablesSection extends Widget {
       );
     } else {
       const stats = body.stats;
+      // The walker's own memory is a diagnostic: in the tooltip, so the
+      // line stays short at 250 px.
+      this._status.title = `The walk's own memory peaked at ${formatBytes(stats.walker_peak_bytes, units)}`;
       parts.push(
-        `${body.rows.length} variables · ${stats.objects.toLocaleString()} objects in ${stats.elapsed_ms.toFixed(0)} ms · walker memory ${formatBytes(stats.walker_peak_bytes, units)}`
+        `${body.rows.length} variables · ${stats.objects.toLocaleString()} objects in ${stats.elapsed_ms.toFixed(0)} ms`
       );
       if (body.partial) {
         const complete = document.createElement('button');
@@ -214,33 +243,43 @@ export class VariablesSection extends Widget {
   }
 
   private _table(rows: IVariableRow[]): HTMLTableElement {
+    const shown = this._shown();
     const table = document.createElement('table');
     table.className = 'jp-MemlensVariables-table';
+    table.dataset.columns = String(shown.length);
     const head = table.createTHead().insertRow();
     for (const column of COLUMNS) {
       const th = document.createElement('th');
-      th.textContent = column.title;
-      th.title = `${column.caption} — click to sort`;
       th.dataset.key = column.key;
+      th.hidden = !shown.includes(column.key);
+      // A button in the heading: focusable, and Enter or Space sorts.
+      const button = document.createElement('button');
+      button.className = 'jp-MemlensVariables-sortButton';
+      button.textContent = column.title;
+      button.title = `${column.caption} — sort by it`;
       if (column.key === this._sortKey) {
         th.dataset.sorted = this._descending ? 'descending' : 'ascending';
         th.setAttribute('aria-sort', th.dataset.sorted);
       }
-      th.addEventListener('click', () => {
-        if (this._sortKey === column.key) {
-          this._descending = !this._descending;
-        } else {
-          this._sortKey = column.key;
-          this._descending = !['name', 'type', 'shape'].includes(column.key);
-        }
-        this.update();
-      });
+      button.addEventListener('click', () => this._sort(column.key));
+      th.append(button);
       head.appendChild(th);
     }
+    if (this._sortSelect) {
+      this._sortSelect.value = this._sortKey;
+    }
+    for (const box of this._chooser?.querySelectorAll('input') ?? []) {
+      box.checked = shown.includes(box.dataset.key as SortKey);
+    }
+    const largest = Math.max(0, ...rows.map(row => row.retained));
     const tbody = table.createTBody();
     for (const row of rows) {
       const path: PathStep[] = [{ kind: 'name', value: row.name }];
-      this._addRow(tbody, row, row.name, path, 0, row.name === OUTPUT_CACHE);
+      this._addRow(tbody, row, row.name, path, 0, {
+        shown,
+        largest,
+        isOutputCache: row.name === OUTPUT_CACHE
+      });
     }
     return table;
   }
@@ -251,8 +290,9 @@ export class VariablesSection extends Widget {
     label: string,
     path: PathStep[],
     depth: number,
-    isOutputCache = false
+    layout: { shown: SortKey[]; largest: number; isOutputCache?: boolean }
   ): void {
+    const isOutputCache = !!layout.isOutputCache;
     const units = this._settings.value.units;
     const model = this._fetcher?.model;
     const expansion = model?.expansions.get(pathKey(path));
@@ -284,16 +324,29 @@ export class VariablesSection extends Widget {
       nameCell.append(toggle);
     }
     const name = document.createElement('span');
+    name.className = 'jp-MemlensVariables-label';
     name.textContent = isOutputCache ? 'Out (output cache)' : label;
     name.title = label;
     nameCell.append(name);
-    if (sizes.flags.length) {
+    const warnings = warningFlags(sizes.flags);
+    if (warnings.length) {
       const flag = document.createElement('span');
       flag.className = 'jp-MemlensVariables-flag';
       flag.textContent = '⚠';
-      flag.title = flagsText(sizes.flags);
+      flag.title = flagsText(warnings);
+      flag.setAttribute('aria-label', flagsText(warnings));
       nameCell.append(flag);
     }
+    const secondary = secondaryText(sizes, layout.shown);
+    if (secondary) {
+      const line = document.createElement('div');
+      line.className = 'jp-MemlensVariables-secondary';
+      line.textContent = secondary;
+      line.title = secondary;
+      nameCell.append(line);
+    }
+    // Every flag, including those the "≥" already says, in the row's tooltip.
+    const why = flagsText(sizes.flags);
     const cells: Array<[SortKey, string]> = [
       ['type', sizes.type],
       ['shape', sizes.shape ?? ''],
@@ -304,9 +357,24 @@ export class VariablesSection extends Widget {
     ];
     for (const [key, text] of cells) {
       const td = tr.insertCell();
-      td.textContent = text;
       td.dataset.key = key;
-      td.title = text;
+      // Columns not shown stay in the DOM, hidden: choosing one is a re-render
+      // away, and the row keeps all its numbers for whoever reads the page.
+      td.hidden = !layout.shown.includes(key);
+      td.title = why ? `${text}\n${why}` : text;
+      if (key !== 'retained') {
+        td.textContent = text;
+        continue;
+      }
+      const value = document.createElement('span');
+      value.className = 'jp-MemlensVariables-value';
+      value.textContent = text;
+      const bar = document.createElement('div');
+      bar.className = 'jp-MemlensVariables-bar';
+      const fill = document.createElement('div');
+      fill.style.width = `${barPercent(sizes.retained, layout.largest).toFixed(1)}%`;
+      bar.append(fill);
+      td.append(value, bar);
     }
 
     if (!expansion) {
@@ -314,14 +382,24 @@ export class VariablesSection extends Widget {
     }
     const page = expansion.page;
     for (const child of page?.children ?? []) {
-      this._addRow(tbody, child, child.label, [...path, child.step], depth + 1);
+      this._addRow(
+        tbody,
+        child,
+        child.label,
+        [...path, child.step],
+        depth + 1,
+        {
+          shown: layout.shown,
+          largest: layout.largest
+        }
+      );
     }
     const left = page ? page.total - page.children.length : 0;
     if (expansion.loading || expansion.error || left > 0) {
       const more = tbody.insertRow();
       more.className = 'jp-MemlensVariables-more';
       const td = more.insertCell();
-      td.colSpan = COLUMNS.length;
+      td.colSpan = layout.shown.length;
       td.style.paddingLeft = `${16 + depth * 12}px`;
       if (expansion.loading) {
         td.textContent = 'Loading…';
@@ -356,6 +434,12 @@ export class VariablesSection extends Widget {
   private _sortKey: SortKey = 'retained';
   private _descending = true;
   private _view: 'table' | 'treemap' = 'table';
+  /** The optional columns the user chose; null until they choose. */
+  private _chosen: ReadonlySet<SortKey> | null = null;
+  private _width = 0;
+  private _resize: ResizeObserver | null = null;
+  private _sortSelect: HTMLSelectElement | null = null;
+  private _chooser: HTMLElement | null = null;
 }
 
 /** VariablesSection's options. */

@@ -1,0 +1,153 @@
+import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
+
+import * as fs from 'fs';
+
+import {
+  collectConsoleErrors,
+  DEMO_SOURCE,
+  demoCell,
+  mib,
+  openDemo
+} from './helpers';
+
+test.use({ kernels: null });
+
+/** JupyterLab's default (and minimum) sidebar width. */
+const SIDEBAR_PX = 250;
+
+/** The index of the one demo cell whose source contains `text`. */
+function cellWith(text: string): number {
+  const notebook = JSON.parse(fs.readFileSync(DEMO_SOURCE, 'utf-8')) as {
+    cells: Array<{ source: string | string[] }>;
+  };
+  const found = notebook.cells.flatMap((cell, index) =>
+    [cell.source].flat().join('').includes(text) ? [index] : []
+  );
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
+function topRows(page: IJupyterLabPageFixture) {
+  return page.locator(
+    '#jp-memlens-sidebar .jp-MemlensVariables-row[data-depth="0"]'
+  );
+}
+
+async function names(page: IJupyterLabPageFixture): Promise<string[]> {
+  return topRows(page).evaluateAll(rows =>
+    rows.map(row => (row as HTMLElement).dataset.name ?? '')
+  );
+}
+
+test.describe('The Memory sidebar at 250 px', () => {
+  test('the largest variable’s retained size shows without scrolling; sorting works from the keyboard', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectConsoleErrors(page);
+    await openDemo(page, tmpPath);
+    const sidebar = page.locator('#jp-memlens-sidebar');
+    const box = await sidebar.boundingBox();
+    expect(box).not.toBeNull();
+    expect(Math.round(box!.width)).toBeLessThanOrEqual(SIDEBAR_PX);
+
+    // The demo's LogFile, then the second puzzle: variables of very
+    // different sizes.
+    await page.notebook.runCell(demoCell('setup'), true);
+    await page.notebook.runCell(demoCell('writeLog'), true);
+    await page.notebook.runCell(cellWith('class LogFile:'), true);
+    await page.notebook.runCell(cellWith('log = LogFile(path)'), true);
+    await page.notebook.runCell(demoCell('twoLists'), true);
+    await expect(
+      sidebar.locator('.jp-MemlensVariables-row[data-name="list_2"]')
+    ).toBeVisible({ timeout: 60000 });
+    // Sorted by retained size, largest first, by default.
+    const sizes = await topRows(page)
+      .locator('td[data-key="retained"]')
+      .allTextContents();
+    expect(sizes.length).toBeGreaterThan(3);
+    expect(mib(sizes[0])).toBe(Math.max(...sizes.map(mib)));
+    // `log` and Out share the log's lines, so neither alone retains them:
+    // every row's retained size must fit, not only the largest one's.
+    const right = box!.x + box!.width;
+    const edges = await topRows(page)
+      .locator('td[data-key="retained"] .jp-MemlensVariables-value')
+      .evaluateAll(nodes =>
+        nodes.map(node => node.getBoundingClientRect().right)
+      );
+    expect(edges.length).toBe(sizes.length);
+    for (const edge of edges) {
+      expect(edge).toBeLessThanOrEqual(right);
+    }
+    const retained = topRows(page)
+      .first()
+      .locator('td[data-key="retained"] .jp-MemlensVariables-value');
+    await expect(retained).toHaveText(/\d+(\.\d)? (KiB|MiB|GiB)/);
+    // Visible and wholly inside the sidebar: no horizontal scrolling needed.
+    await expect(retained).toBeInViewport({ ratio: 1 });
+    const cell = await retained.boundingBox();
+    expect(cell!.x).toBeGreaterThanOrEqual(box!.x);
+    expect(cell!.x + cell!.width).toBeLessThanOrEqual(box!.x + box!.width);
+    const body = page.locator('#jp-memlens-sidebar .jp-MemlensVariables-body');
+    expect(
+      await body.evaluate(node => node.scrollWidth <= node.clientWidth + 1)
+    ).toBe(true);
+    // Type and shape as a second line under the name.
+    await expect(
+      topRows(page).first().locator('.jp-MemlensVariables-secondary')
+    ).not.toBeEmpty();
+
+    // The Cells preview gets the sidebar's width, not two characters.
+    const preview = sidebar.locator('.jp-MemlensCells-preview').first();
+    await expect(preview).toBeVisible();
+    expect((await preview.boundingBox())!.width).toBeGreaterThan(
+      box!.width / 2
+    );
+
+    // Sort by name from the keyboard: focus the heading, Enter, then Space.
+    const nameHeading = sidebar.locator(
+      'th[data-key="name"] .jp-MemlensVariables-sortButton'
+    );
+    await nameHeading.focus();
+    await page.keyboard.press('Enter');
+    const ascending = await names(page);
+    expect(ascending).toEqual(
+      [...ascending].sort((a, b) => a.localeCompare(b))
+    );
+    await expect(sidebar.locator('th[data-key="name"]')).toHaveAttribute(
+      'aria-sort',
+      'ascending'
+    );
+    await sidebar
+      .locator('th[data-key="name"] .jp-MemlensVariables-sortButton')
+      .focus();
+    await page.keyboard.press('Space');
+    await expect(sidebar.locator('th[data-key="name"]')).toHaveAttribute(
+      'aria-sort',
+      'descending'
+    );
+    expect(await names(page)).toEqual([...ascending].reverse());
+
+    // The sort select reaches a hidden column; the chooser shows it.
+    const select = sidebar.locator('.jp-MemlensVariables-sort');
+    await select.focus();
+    await select.selectOption('retained');
+    await expect(sidebar.locator('th[data-key="retained"]')).toHaveAttribute(
+      'aria-sort',
+      'descending'
+    );
+    const resorted = await topRows(page)
+      .locator('td[data-key="retained"]')
+      .allTextContents();
+    expect(mib(resorted[0])).toBe(Math.max(...resorted.map(mib)));
+    const deepHeading = sidebar.locator('th[data-key="deep"]');
+    await expect(deepHeading).toBeHidden();
+    await sidebar.locator('.jp-MemlensVariables-columns > summary').focus();
+    await page.keyboard.press('Enter');
+    await sidebar
+      .locator('.jp-MemlensVariables-columns input[data-key="deep"]')
+      .check();
+    await expect(deepHeading).toBeVisible();
+    expect(errors).toEqual([]);
+  });
+});
