@@ -64,8 +64,18 @@ def format_readout(record: CellRecord) -> str:
         parts.append(f"allocator holds {format_size(free, signed=True)} free")
     pinned = record["output_cache_delta"]
     if pinned is not None and abs(pinned) >= _NOTABLE:
-        parts.append(f"Out pins {format_size(pinned, signed=True)}")
-    return "[memlens] " + " \u00b7 ".join(parts)
+        # Not complete: the result's sizing hit the cell's short budget, a lower bound.
+        bound = "\u2265 " if record.get("output_cache_complete") is False else ""
+        parts.append(f"Out pins {bound}{format_size(pinned, signed=True)}")
+    for pool, change in sorted((record.get("native_pools") or {}).items()):
+        if abs(change) >= _NOTABLE:
+            parts.append(f"{pool} pool {format_size(change, signed=True)}")
+    line = "[memlens] " + " \u00b7 ".join(parts)
+    children = record.get("children_peak")
+    if children is not None and children >= _NOTABLE:
+        # Its own line: child processes' memory is not the kernel's RSS.
+        line += f"\n[memlens] child processes peak {format_size(children)}"
+    return line
 
 
 def _print_readout(record: CellRecord) -> None:

@@ -10,7 +10,8 @@ reference to a result, and it only reads the shell's namespace.
 from __future__ import annotations
 
 import logging
-from typing import Any
+import threading
+from typing import Any, Callable
 
 from ..sizing import measure
 from ..variables.names import output_history
@@ -20,15 +21,26 @@ _GONE = object()
 _LAST = ("_", "__", "___")
 
 
-def _result_size(value: object, budget_s: float) -> int:
-    """The deep size of a cell's result, measured on the cell's own thread: no ``__sizeof__``
-    written in Python runs (one could be slow, print, or raise ``SystemExit`` into the
-    kernel); whatever escapes anyway is contained (0 then)."""
+COMPLETE_BUDGET_S = 120.0
+"""Time the background completion of a result's size may take (it also stops when a cell
+starts: the size then stays a lower bound, marked so)."""
+
+
+def _result_size(
+    value: object, budget_s: float, should_stop: Callable[[], bool] | None = None
+) -> tuple[int, bool]:
+    """The deep size of a cell's result and whether it is complete (False: the walk was cut
+    short, the size is a lower bound). No ``__sizeof__`` written in Python runs (one could
+    be slow, print, or raise ``SystemExit`` into the kernel); whatever escapes anyway is
+    contained (0, incomplete, then)."""
     try:
-        return measure([[value]], budget_s=budget_s, user_sizeof=False).roots[0].deep
+        sizes = measure(
+            [[value]], budget_s=budget_s, user_sizeof=False, should_stop=should_stop
+        ).roots[0]
+        return sizes.deep, not sizes.partial
     except BaseException:
         log.debug("memlens: sizing a result failed", exc_info=True)
-        return 0
+        return 0, False
 
 
 class OutputCache:
@@ -44,6 +56,15 @@ class OutputCache:
         """len(Out) when last looked at."""
         self._last: tuple[int, ...] = ()
         """ids of ``_``, ``__`` and ``___`` when last looked at."""
+        self._lock = threading.Lock()
+        """Guards ``_pinned``: the worker thread completes sizes while cells run."""
+        self._incomplete: set[int] = set()
+        """ids of pinned results whose size is a lower bound (not completed yet)."""
+        self.last_complete: bool | None = None
+        """Whether the last :meth:`after_cell`'s delta is complete (None: no Out)."""
+        self.pending: tuple[int, int] | None = None
+        """(id, key in Out) of the last cell's result if its size is a lower bound: for
+        :meth:`complete`, on the worker thread."""
 
     def _out(self) -> dict[Any, Any] | None:
         return output_history(self.shell)
@@ -75,19 +96,26 @@ class OutputCache:
         changed unexpectedly; otherwise only the results that just left ``___`` are checked.
         """
         out = self._out()
+        self.pending = None
         if out is None:
+            self.last_complete = None
             return None
         namespace = self._namespace()
         added = 0
         grew = False
+        complete = True
         if execution_count is not None and len(out) == length_before + 1:
             value = out.get(execution_count, _GONE)
             if value is not _GONE:
                 grew = True
                 identity = id(value)
                 if identity not in self._pinned:
-                    size = _result_size(value, self.budget_s)
-                    self._pinned[identity] = (execution_count, size)
+                    size, complete = _result_size(value, self.budget_s)
+                    with self._lock:
+                        self._pinned[identity] = (execution_count, size)
+                        if not complete:
+                            self._incomplete.add(identity)
+                            self.pending = (identity, execution_count)
                     added = size
             del value
         last = self._last
@@ -96,27 +124,69 @@ class OutputCache:
         else:
             current = {id(namespace.get(name, _GONE)) for name in _LAST}
             candidates = [identity for identity in last if identity not in current]
-        return added - self._release(out, namespace, candidates)
+        released, released_complete = self._release(out, namespace, candidates)
+        self.last_complete = complete and released_complete
+        return added - released
 
-    def _release(self, out: dict[Any, Any], namespace: dict[str, Any], ids: list[int]) -> int:
-        """Forget the results among ``ids`` nothing in the cache holds; return their bytes."""
+    def complete(
+        self, identity: int, key: int, should_stop: Callable[[], bool] | None
+    ) -> int | None:
+        """On the worker thread: size the result ``Out[key]`` (if it still is the object
+        ``identity``) without the cell's short budget; record and return how many bytes
+        its pinned size grew by, or None if it is gone or the walk was cut short again.
+        The result is read from ``Out`` now and let go of at the end (memlens keeps no
+        reference to it between cells)."""
+        out = self._out()
+        if out is None:
+            return None
+        value = out.get(key, _GONE)
+        if value is _GONE or id(value) != identity:
+            return None
+        size, complete = _result_size(value, COMPLETE_BUDGET_S, should_stop)
+        del value
+        if not complete:
+            return None
+        with self._lock:
+            entry = self._pinned.get(identity)
+            if entry is None or entry[0] != key:
+                return None
+            self._pinned[identity] = (key, size)
+            self._incomplete.discard(identity)
+        return size - entry[1]
+
+    def _release(
+        self, out: dict[Any, Any], namespace: dict[str, Any], ids: list[int]
+    ) -> tuple[int, bool]:
+        """Forget the results among ``ids`` nothing in the cache holds; return their bytes
+        and whether all those sizes were complete (a lower bound released is one too)."""
         last = {id(namespace.get(name, _GONE)) for name in _LAST}
         removed = 0
-        for identity in ids:
-            entry = self._pinned.get(identity)
-            if entry is None or identity in last:
-                continue
-            key, size = entry
-            if id(out.get(key, _GONE)) == identity:
-                continue
-            if id(namespace.get(f"_{key}", _GONE)) == identity:
-                continue
-            del self._pinned[identity]
-            removed += size
+        complete = True
+        with self._lock:
+            for identity in ids:
+                entry = self._pinned.get(identity)
+                if entry is None or identity in last:
+                    continue
+                key, size = entry
+                if id(out.get(key, _GONE)) == identity:
+                    continue
+                if id(namespace.get(f"_{key}", _GONE)) == identity:
+                    continue
+                del self._pinned[identity]
+                if identity in self._incomplete:
+                    self._incomplete.discard(identity)
+                    complete = False
+                removed += size
         self._length = len(out)
         self._last = tuple(last)
-        return removed
+        return removed, complete
 
     def pinned(self) -> int:
         """Bytes of all results memlens saw pinned and still pinned (as last checked)."""
-        return sum(size for _, size in self._pinned.values())
+        with self._lock:
+            return sum(size for _, size in self._pinned.values())
+
+    def pinned_complete(self) -> bool:
+        """Whether :meth:`pinned` is complete (no pinned size is a lower bound)."""
+        with self._lock:
+            return not self._incomplete

@@ -29,11 +29,13 @@ class CellStart:
 
     __slots__ = (
         "cell_id",
+        "children_max",
         "heap",
         "out_length",
         "peak",
         "peak_method",
         "perf",
+        "pools",
         "precise",
         "preview",
         "rss",
@@ -55,6 +57,10 @@ class CellStart:
         self.out_length = -1
         """``len(Out)`` at the start; -1 without an output cache."""
         self.precise = False
+        self.children_max: int | None = None
+        """The largest waited-for child's peak RSS at the start (RUSAGE_CHILDREN)."""
+        self.pools: dict[str, int] | None = None
+        """The native pools' allocated bytes at the start, by library."""
 
     def fold_peak(self, size: int | None) -> None:
         """Raise the peak to ``size`` if it is higher."""
@@ -84,5 +90,8 @@ def new_record(start: CellStart, result: Any, end: float) -> CellRecord:
         "native_delta": None,
         "allocator_free_delta": None,
         "output_cache_delta": None,
+        "output_cache_complete": None,
+        "children_peak": None,
+        "native_pools": None,
         "precise": None,
     }

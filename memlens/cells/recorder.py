@@ -70,9 +70,11 @@ import threading
 import time
 from typing import Any, Callable
 
+from ..libraries import pools
 from ..probes import process
 from ..probes.sampler import SAMPLE_INTERVAL_S, PeakSampler
 from ..wire.protocol import CellRecord, CellsBody
+from . import children
 from . import forensics as kernel_record
 from .forensics import Forensics
 from .heap import HeapTracker
@@ -343,6 +345,8 @@ class CellRecorder:
         """The allocators' state and the output cache's length."""
         start.heap = self._heap.at_start(start.rss, always=self._want_precise)
         start.out_length = self._output_cache.before_cell()
+        start.children_max = children.max_child_rss()
+        start.pools = pools.native_pools()
 
     def _post(self, result: Any) -> CellRecord | None:
         end = time.perf_counter()
@@ -374,8 +378,14 @@ class CellRecorder:
             record["output_cache_delta"] = self._output_cache.after_cell(
                 record["execution_count"], start.out_length
             )
+            record["output_cache_complete"] = self._output_cache.last_complete
         except Exception:
             log.debug("memlens: sizing the output cache failed", exc_info=True)
+        try:
+            record["children_peak"] = children.children_peak(start.children_max)
+            record["native_pools"] = pools.pool_deltas(start.pools, pools.native_pools())
+        except Exception:
+            log.debug("memlens: a probe failed at a cell's end", exc_info=True)
         if tracer is not None:
             try:
                 record["precise"] = tracer.finish()
@@ -388,7 +398,32 @@ class CellRecorder:
             if len(self._history) == self._history.maxlen:
                 self._dropped_before = self._history[0]["seq"]
             self._history.append(record)
+        if self._output_cache.pending is not None:
+            self._complete_in_background(record["seq"], self._output_cache.pending)
         return record
+
+    def _complete_in_background(self, seq: int, pending: tuple[int, int]) -> None:
+        """Size the cell's result without the short budget on the worker thread (it stops
+        when a cell starts), then make the record's ``output_cache_delta`` complete."""
+        from ..wire.worker import worker  # here: the worker module imports this one
+
+        started = self.cells_started
+        cache = self._output_cache
+
+        def job() -> None:
+            grew = cache.complete(*pending, lambda: self.cells_started != started)
+            if grew is None:
+                return
+            with self._lock:
+                for record in self._history:
+                    if record["seq"] == seq:
+                        delta = record["output_cache_delta"]
+                        if delta is not None:
+                            record["output_cache_delta"] = delta + grew
+                        record["output_cache_complete"] = True
+                        break
+
+        worker.submit(job)
 
     def _measure_peak(self, start: CellStart, record: CellRecord) -> None:
         """RSS after and the peak (under the lock, as resets by other cells are)."""

@@ -17,9 +17,11 @@ takes the registry and registers (``mypkg.memlens_sizers:register``)::
     def register(registry):
         registry.register("cupy._core.core", "_ndarray_base", lambda a: a.nbytes)
 
-Entry points are listed once (``importlib.metadata``) and loaded lazily: only when a walk
+Entry points are listed once (``importlib.metadata``), by the first walk off the main
+thread (the kernel's worker: a Variables refresh), and loaded lazily: only when a walk
 meets a class whose top-level module is that name and is already in ``sys.modules`` --
-memlens never imports a library the user has not imported. A sizer that raises, or
+memlens never imports a library the user has not imported. Sizers registered in code
+(:func:`register`) work on every thread at once. A sizer that raises, or
 returns something else than documented, counts nothing (the walk goes on).
 """
 
@@ -83,34 +85,48 @@ class Registry:
     def _load(self, top: str) -> None:
         if top in self._loaded or top not in sys.modules:
             return
+        declared = self._declared()
+        if declared is None:
+            return  # not listed yet: tried again at the next walk
         with self._lock:
             if top in self._loaded:
                 return
             self._loaded.add(top)
-            for entry in self._declared().get(top, []):
-                try:
-                    entry.load()(self)
-                except Exception:
-                    continue  # a broken plug-in sizes nothing; the walk goes on
-
-    def _declared(self) -> dict[str, list[Any]]:
-        if self._entry_points is None:
-            found: dict[str, list[Any]] = {}
+            entries = declared.get(top, [])
+        for entry in entries:
             try:
-                from importlib import metadata
-
-                listed: Any = metadata.entry_points()
-                group = (
-                    listed.select(group=GROUP)
-                    if hasattr(listed, "select")
-                    else listed.get(GROUP, [])  # Python 3.9: a dict by group
-                )
-                for entry in group:
-                    found.setdefault(entry.name, []).append(entry)
+                entry.load()(self)
             except Exception:
-                found = {}
-            self._entry_points = found
+                continue  # a broken plug-in sizes nothing; the walk goes on
+
+    def _declared(self) -> dict[str, list[Any]] | None:
+        """The declared entry points by name; None until they are listed. Listing reads
+        every installed distribution's metadata (tens of milliseconds, holding the GIL):
+        done by the first walk on another thread (the kernel's worker, which answers the
+        Variables requests), never on the main thread, where cells run and the output
+        cache is sized under a 5 ms budget."""
+        if self._entry_points is None and threading.current_thread() is not threading.main_thread():
+            with self._lock:
+                if self._entry_points is None:
+                    self._list()
         return self._entry_points
+
+    def _list(self) -> None:
+        found: dict[str, list[Any]] = {}
+        try:
+            from importlib import metadata
+
+            listed: Any = metadata.entry_points()
+            group = (
+                listed.select(group=GROUP)
+                if hasattr(listed, "select")
+                else listed.get(GROUP, [])  # Python 3.9: a dict by group
+            )
+            for entry in group:
+                found.setdefault(entry.name, []).append(entry)
+        except Exception:
+            found = {}
+        self._entry_points = found
 
 
 registry = Registry()

@@ -401,7 +401,7 @@ class PreciseReading(TypedDict):
     """At most five sites, largest first."""
 
 
-class CellRecord(TypedDict):
+class CellRecordRequired(TypedDict):
     """What one executed cell did to the kernel's memory. Sizes in bytes; null where unavailable."""
 
     seq: int
@@ -437,6 +437,26 @@ class CellRecord(TypedDict):
     """Memory newly pinned by IPython's output cache."""
     precise: PreciseReading | None
     """What tracemalloc saw (precise mode); null when it was off."""
+
+
+class CellRecord(CellRecordRequired, total=False):
+    """What one executed cell did to the kernel's memory. Sizes in bytes; null where unavailable."""
+
+    output_cache_complete: bool | None
+    """Whether `output_cache_delta` is complete: false while the result's size is a lower bound
+    (its sizing hit the cell's short budget; the kernel completes it in the background and
+    updates this record, `seq` unchanged); null without an output cache. Absent from older
+    kernels' records."""
+    children_peak: int | None
+    """Peak memory of the kernel's child processes during the cell (subprocesses, fork children,
+    multiprocessing and DataLoader workers), in bytes: the larger of the rise of the largest
+    waited-for child's peak RSS (RUSAGE_CHILDREN ru_maxrss) and the summed RSS of the children
+    still alive at the cell's end; 0 when none. Its own figure, never part of the kernel's
+    RSS; null where unreadable. Absent from older kernels' records."""
+    native_pools: dict[str, Any] | None
+    """Change in the bytes of the native memory pools the libraries the user imported expose, by
+    pool (`pyarrow`: its default memory pool's allocated bytes): the part of `native_delta`
+    that is named. Null when no such library is imported. Absent from older kernels' records."""
 
 
 class CellsBody(TypedDict):
@@ -1666,6 +1686,47 @@ SCHEMA: dict[str, Any] = {
                         "null",
                     ],
                     "description": "Memory newly pinned by IPython's output cache.",
+                },
+                "output_cache_complete": {
+                    "type": [
+                        "boolean",
+                        "null",
+                    ],
+                    "description": (
+                        "Whether `output_cache_delta` is complete: false while the result's size "
+                        "is a lower bound (its sizing hit the cell's short budget; the kernel "
+                        "completes it in the background and updates this record, `seq` unchanged); "
+                        "null without an output cache. Absent from older kernels' records."
+                    ),
+                },
+                "children_peak": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "description": (
+                        "Peak memory of the kernel's child processes during the cell "
+                        "(subprocesses, fork children, multiprocessing and DataLoader workers), in "
+                        "bytes: the larger of the rise of the largest waited-for child's peak RSS "
+                        "(RUSAGE_CHILDREN ru_maxrss) and the summed RSS of the children still "
+                        "alive at the cell's end; 0 when none. Its own figure, never part of the "
+                        "kernel's RSS; null where unreadable. Absent from older kernels' records."
+                    ),
+                },
+                "native_pools": {
+                    "type": [
+                        "object",
+                        "null",
+                    ],
+                    "additionalProperties": {
+                        "type": "integer",
+                    },
+                    "description": (
+                        "Change in the bytes of the native memory pools the libraries the user "
+                        "imported expose, by pool (`pyarrow`: its default memory pool's allocated "
+                        "bytes): the part of `native_delta` that is named. Null when no such "
+                        "library is imported. Absent from older kernels' records."
+                    ),
                 },
                 "precise": {
                     "description": "What tracemalloc saw (precise mode); null when it was off.",

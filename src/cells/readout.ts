@@ -30,7 +30,25 @@ export function badgeText(record: ICellRecord, units: Units): string {
     parts.push(`peak ${sampled}${formatDelta(peakAbove(record), units)}`);
   }
   parts.push(formatDuration(record.duration_s));
+  const pinned = record.output_cache_delta;
+  // A pin still being sized is a lower bound: on the badge, marked ≥, until the kernel
+  // completes it in the background (the tooltip always has the number).
+  if (
+    record.output_cache_complete === false &&
+    pinned !== null &&
+    Math.abs(pinned) >= MIB
+  ) {
+    parts.push(`Out pins ≥ ${formatDelta(pinned, units)}`);
+  }
   return parts.join(' · ');
+}
+
+/** The output-cache line of the tooltip: ≥ while the pin's size is a lower bound. */
+function pinnedText(record: ICellRecord, units: Units): string {
+  const text = formatDelta(record.output_cache_delta, units);
+  return record.output_cache_complete === false
+    ? `≥ ${text} (cut short by the cell's budget; the kernel completes it in the background)`
+    : text;
 }
 
 /** Colour by the larger of the RSS change and the peak, against the thresholds (MiB). */
@@ -75,9 +93,24 @@ export function badgeTooltip(record: ICellRecord, units: Units): string {
     `  held free by the allocators (fragmentation)   ${delta(record.allocator_free_delta)}`,
     `  outside the allocators (mmaps, stacks, untouched pages)   ${delta(record.native_delta)}`,
     '',
-    `Newly pinned by the output cache (Out, _): ${delta(record.output_cache_delta)}`,
+    `Newly pinned by the output cache (Out, _): ${pinnedText(record, units)}`,
     '  (kept alive after del; not part of the sum above)'
   ];
+  const pools = Object.entries(record.native_pools ?? {}).filter(
+    ([, change]) => typeof change === 'number' && change !== 0
+  );
+  for (const [pool, change] of pools) {
+    lines.push(
+      `  of which in ${pool}'s memory pool: ${delta(change as number)}`
+    );
+  }
+  if (record.children_peak !== undefined && record.children_peak !== null) {
+    lines.push(
+      '',
+      `Child processes' peak: ${bytes(record.children_peak)}`,
+      '  (subprocesses, fork children, pool workers: their own memory, not in the RSS above)'
+    );
+  }
   const precise = record.precise;
   if (precise) {
     lines.push(

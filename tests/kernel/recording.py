@@ -20,9 +20,12 @@ MiB = 1 << 20
 RECORD_KEYS = [
     "allocator_free_delta",
     "cell_id",
+    "children_peak",
     "duration_s",
     "execution_count",
     "native_delta",
+    "native_pools",
+    "output_cache_complete",
     "output_cache_delta",
     "peak_method",
     "precise",

@@ -99,6 +99,15 @@ def test_entry_points_load_only_for_an_imported_module(
 
 
 def test_the_group_is_read_from_installed_metadata() -> None:
-    """The real lookup: no plug-in installed here, an empty mapping, no error."""
-    found = plugins.Registry()._declared()
-    assert isinstance(found, dict)
+    """The real lookup (no plug-in installed here: an empty mapping, no error), never on
+    the main thread, where cells run: a walk on another thread lists them."""
+    import threading
+
+    fresh = plugins.Registry()
+    assert fresh._declared() is None  # the main thread: not listed
+    found: list[object] = []
+    thread = threading.Thread(target=lambda: found.append(fresh._declared()))
+    thread.start()
+    thread.join(30)
+    assert isinstance(found[0], dict)
+    assert fresh._declared() is found[0]  # listed once, for every thread
