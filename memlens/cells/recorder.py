@@ -41,6 +41,17 @@ What a record's numbers mean (sizes in bytes, deltas are *after - before* of the
     numbers above: the result may have existed before the cell (``df`` as the last line
     pins ``df``), and this is memory that stays alive after ``del`` of the user's own
     names. Changes made between cells (by a silent execute) are not counted for any cell.
+``output_cache_complete``
+    False while ``output_cache_delta`` is a lower bound: this cell's result was not sized
+    whole within :data:`OUTPUT_BUDGET_S`, or a lower bound was released. The worker thread
+    then sizes the result without that budget (stopping when a cell starts) and updates
+    the record (same ``seq``): delta and ``True``. None without an output cache.
+``children_peak``
+    Memory of the kernel's child processes during the cell, its own figure and never a
+    part of the RSS numbers (see :mod:`memlens.cells.children`).
+``native_pools``
+    Change in the native pools the imported libraries expose, by name (pyarrow's): the
+    named part of ``native_delta`` (see :mod:`memlens.libraries.pools`).
 
 The three parts add up to the RSS change by construction. Each is None where its
 sources are missing (no glibc 2.33+ for ``mallinfo2``, no readable pymalloc report).
