@@ -4,10 +4,12 @@ import type { IDisposable } from '@lumino/disposable';
 import { Signal, type ISignal } from '@lumino/signaling';
 
 import { CellHistoryModel } from '../cells/model';
-import { Coalescer } from '../common/coalesce';
 import { DEFAULT_SETTINGS } from '../common/settings';
 import { KernelModel } from '../kernel/model';
 import { KernelMemoryReader } from './kernelMemory';
+import { KernelSettings } from './kernelSettings';
+import { KernelReadings } from './readings';
+import { KernelLiveness, type IRunningCell as RunningCell } from './liveness';
 import type { ILastExit, ILiveBody } from '../wire/protocol';
 import { BootstrapError, MemlensSession, RequestError } from '../wire/session';
 import { VariablesFetcher } from '../variables/fetcher';
@@ -20,9 +22,6 @@ const TRANSIENT = new Set<Kernel.Status>([
   'terminating',
   'unknown'
 ]);
-
-/** Kernel statuses that say the kernel died (not a restart the user asked for). */
-const DEATHS = new Set<Kernel.Status>(['autorestarting', 'dead']);
 
 /** How many times a comm closed by the kernel is reopened before giving up. */
 const MAX_RETRIES = 3;
@@ -38,12 +37,27 @@ export class NotebookConnection implements IDisposable {
     this._context = options.sessionContext;
     this._loadBootstrapCode = options.loadBootstrapCode;
     this._timeoutMs = options.timeoutMs;
-    this._precise = options.precise ?? DEFAULT_SETTINGS.precise;
-    this._runningCell = options.runningCell ?? (() => null);
     this.refreshAfterCell =
       options.refreshAfterCell ?? DEFAULT_SETTINGS.refreshAfterCell;
     this.model = new KernelModel({ notebookName: options.notebookName });
     this.history = new CellHistoryModel();
+    this._settings = new KernelSettings({
+      session: () => this.session,
+      report: error => this._report(error),
+      precise: options.precise
+    });
+    this._readings = new KernelReadings({
+      session: () => this.session,
+      current: () => this._session,
+      model: this.model,
+      history: this.history,
+      report: error => this._report(error)
+    });
+    this._liveness = new KernelLiveness({
+      model: this.model,
+      history: this.history,
+      runningCell: options.runningCell ?? (() => null)
+    });
     this.kernelMemory = new KernelMemoryReader({
       session: () => this.session,
       model: this.model
@@ -121,12 +135,12 @@ export class NotebookConnection implements IDisposable {
 
   /** Read the kernel's memory again; overlapping calls are merged. */
   refresh(): Promise<void> {
-    return this._refresher.run();
+    return this._readings.refresh();
   }
 
   /** Fetch the records of cells run since the last fetch; overlapping calls are merged. */
   pullCells(): Promise<void> {
-    return this._puller.run();
+    return this._readings.pullCells();
   }
 
   /**
@@ -148,52 +162,13 @@ export class NotebookConnection implements IDisposable {
   }
 
   /** Turn precise (tracemalloc) mode on or off in the kernel. */
-  async setPrecise(precise: boolean): Promise<void> {
-    this._precise = precise;
-    const session = this.session;
-    if (!session) {
-      return;
-    }
-    try {
-      await session.request('configure', { precise });
-    } catch (error) {
-      this._report(error);
-    }
+  setPrecise(precise: boolean): Promise<void> {
+    return this._settings.setPrecise(precise);
   }
 
   /** The peak reset and the memory guard, sent to the kernel now and at each start. */
-  async setMemorySettings(
-    exactPeak: boolean,
-    guardShare: number
-  ): Promise<void> {
-    if (exactPeak === this._exactPeak && guardShare === this._guardShare) {
-      return;
-    }
-    this._exactPeak = exactPeak;
-    this._guardShare = guardShare;
-    const session = this.session;
-    if (!session) {
-      return;
-    }
-    try {
-      await session.request('configure', this._memoryArgs());
-    } catch (error) {
-      this._report(error);
-    }
-  }
-
-  private _memoryArgs(): {
-    precise: boolean;
-    peak_reset: boolean;
-    guard_share: number | null;
-  } {
-    const share = this._guardShare;
-    const on = Number.isFinite(share) && share >= 0.05 && share <= 0.99;
-    return {
-      precise: this._precise,
-      peak_reset: this._exactPeak,
-      guard_share: on ? share : null
-    };
+  setMemorySettings(exactPeak: boolean, guardShare: number): Promise<void> {
+    return this._settings.setMemory(exactPeak, guardShare);
   }
 
   /**
@@ -201,23 +176,8 @@ export class NotebookConnection implements IDisposable {
    * pane, this notebook's badges) is visible: the kernel pushes the running
    * cell's readings only then.
    */
-  async setLiveWanted(wanted: boolean): Promise<void> {
-    if (wanted === this._liveWanted) {
-      return;
-    }
-    this._liveWanted = wanted;
-    const session = this.session;
-    if (!session) {
-      return;
-    }
-    try {
-      await session.request('configure', {
-        precise: this._precise,
-        live: wanted
-      });
-    } catch (error) {
-      this._report(error);
-    }
+  setLiveWanted(wanted: boolean): Promise<void> {
+    return this._settings.setLiveWanted(wanted);
   }
 
   /** Drop the session and connect again (the sidebar's retry action). */
@@ -246,53 +206,11 @@ export class NotebookConnection implements IDisposable {
     this.variables.dispose();
   }
 
-  private async _readSnapshot(): Promise<void> {
-    const session = this.session;
-    if (!session) {
-      return;
-    }
-    try {
-      const snapshot = await session.request('snapshot', {});
-      if (session === this._session) {
-        this.model.update({ snapshot });
-      }
-    } catch (error) {
-      // A busy kernel answers late; the next refresh catches up. A closed
-      // session is reconciled by its `closed` signal.
-      this._report(error);
-    }
-  }
-
-  /**
-   * Ask how the previous kernel with this id ended; mark its cell and tell.
-   * Nothing after a clean restart, nor from an older kernel-side memlens.
-   */
+  /** Tell how the previous kernel with this id ended, if that is news. */
   private async _reportLastExit(session: MemlensSession): Promise<void> {
-    let report: ILastExit | null = null;
-    try {
-      report = (await session.request('last_exit', {})).report;
-    } catch {
-      return;
-    }
-    if (report && session === this._session && this.history.addExit(report)) {
+    const report = await this._readings.lastExit(session);
+    if (report) {
       this._exitReported.emit(report);
-    }
-  }
-
-  private async _readCells(): Promise<void> {
-    const session = this.session;
-    if (!session) {
-      return;
-    }
-    try {
-      const body = await session.request('cells', {
-        after: this.history.lastSeq
-      });
-      if (session === this._session) {
-        this.history.add(body.records, body.precise);
-      }
-    } catch (error) {
-      this._report(error);
     }
   }
 
@@ -324,7 +242,7 @@ export class NotebookConnection implements IDisposable {
     if (this._session && this._session.kernel !== kernel) {
       this._drop();
     }
-    this._watchStatus(kernel.status);
+    this._liveness.watch(kernel.status);
     if (kernel.status === 'dead') {
       this._drop();
       this._set('dead', kernelName, 'The kernel has died.');
@@ -351,37 +269,9 @@ export class NotebookConnection implements IDisposable {
     void this._start(kernel, kernelName);
   }
 
-  /**
-   * Mark the running cell the moment the kernel dies (its cause comes with the
-   * next kernel's report); forget the live reading once the kernel is idle.
-   */
-  private _watchStatus(status: Kernel.Status): void {
-    const previous = this._status;
-    this._status = status;
-    if (DEATHS.has(status) && !DEATHS.has(previous)) {
-      const running = this.history.running;
-      const cell = running?.cell_id
-        ? { id: running.cell_id, executionCount: running.execution_count }
-        : this._runningCell();
-      if (cell) {
-        this.history.markDeath(cell.id, cell.executionCount);
-      }
-      this._setLive(null);
-    } else if (status === 'idle' && (this.model.live || this.history.running)) {
-      this._setLive(null);
-    }
-  }
-
   private _onLive(session: MemlensSession, reading: ILiveBody): void {
     if (session === this._session && reading.running) {
-      this._setLive(reading);
-    }
-  }
-
-  private _setLive(reading: ILiveBody | null): void {
-    this.history.setRunning(reading);
-    if (this.model.live !== reading) {
-      this.model.update({ live: reading });
+      this._liveness.setLive(reading);
     }
   }
 
@@ -417,18 +307,7 @@ export class NotebookConnection implements IDisposable {
       session.closed.connect(this._onSessionClosed, this);
       session.liveReading.connect(this._onLive, this);
       const info = await session.start();
-      if (this._precise) {
-        await session.request('configure', { precise: true });
-      }
-      if (!this._exactPeak || this._guardShare > 0) {
-        await session.request('configure', this._memoryArgs());
-      }
-      if (this._liveWanted) {
-        await session.request('configure', {
-          precise: this._precise,
-          live: true
-        });
-      }
+      await this._settings.applyTo(session);
       if (generation !== this._generation) {
         return;
       }
@@ -533,15 +412,10 @@ export class NotebookConnection implements IDisposable {
   private _failedKernel: Kernel.IKernelConnection | null = null;
   private _generation = 0;
   private _retries = 0;
-  private _refresher = new Coalescer(() => this._readSnapshot());
-  private _puller = new Coalescer(() => this._readCells());
+  private _readings: KernelReadings;
   private _isActive = false;
-  private _precise: boolean;
-  private _exactPeak = DEFAULT_SETTINGS.exactPeak;
-  private _guardShare = DEFAULT_SETTINGS.guardShare;
-  private _liveWanted = false;
-  private _status: Kernel.Status = 'unknown';
-  private _runningCell: () => NotebookConnection.IRunningCell | null;
+  private _settings: KernelSettings;
+  private _liveness: KernelLiveness;
   private _isDisposed = false;
   private _exitReported = new Signal<this, ILastExit>(this);
 }
@@ -567,12 +441,9 @@ export namespace NotebookConnection {
      * The cell the notebook shows running, if any: which cell to mark when
      * the kernel dies before any live reading named it.
      */
-    runningCell?: () => IRunningCell | null;
+    runningCell?: () => RunningCell | null;
   }
 
   /** A cell the notebook shows running. */
-  export interface IRunningCell {
-    id: string;
-    executionCount: number | null;
-  }
+  export type IRunningCell = RunningCell;
 }
