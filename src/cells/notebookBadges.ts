@@ -6,6 +6,7 @@ import type { CellHistoryModel } from './model';
 import { parseCellRecord, type ICellRecord } from '../wire/protocol';
 import type { SettingsModel } from '../common/settings';
 import { badgeLevel, badgeText, badgeTooltip } from './readout';
+import { isTrivial } from './badgeSize';
 import {
   deathBadgeText,
   deathSentence,
@@ -166,6 +167,10 @@ export class NotebookBadges implements IDisposable {
     badge.title = badgeTooltip(record, settings.units);
     badge.dataset.level = level;
     badge.dataset.executionCount = String(record.execution_count ?? '');
+    // Under the "hide badges under" size: a dot, its readout on hover.
+    badge.dataset.small = String(
+      isTrivial(record, settings.hideBadgesUnderMiB)
+    );
     badge.classList.toggle('jp-mod-error', !record.success);
   }
 
@@ -231,7 +236,7 @@ export namespace NotebookBadges {
 namespace Private {
   /** The badge without the marks of its other states (live, died, exit). */
   export function cleared(badge: HTMLElement): HTMLElement {
-    for (const key of ['live', 'rss', 'died', 'exitCause']) {
+    for (const key of ['live', 'rss', 'died', 'exitCause', 'small']) {
       delete badge.dataset[key];
     }
     return badge;

@@ -13,6 +13,8 @@ export interface IMemlensSettings {
   warnThresholdMiB: number;
   /** ...and red past this (MiB). */
   alertThresholdMiB: number;
+  /** A cell whose RSS change and peak are both under this (MiB) gets a dot, not a badge. */
+  hideBadgesUnderMiB: number;
   units: Units;
   /** Keep each cell's last readout in the notebook file (cell metadata `memlens`). */
   persistInNotebook: boolean;
@@ -43,6 +45,7 @@ export const DEFAULT_SETTINGS: IMemlensSettings = {
   showBadges: true,
   warnThresholdMiB: 100,
   alertThresholdMiB: 1024,
+  hideBadgesUnderMiB: 1,
   units: 'binary',
   persistInNotebook: false,
   precise: false,
@@ -71,6 +74,7 @@ export function readSettings(
     showBadges: read('showBadges'),
     warnThresholdMiB: read('warnThresholdMiB'),
     alertThresholdMiB: read('alertThresholdMiB'),
+    hideBadgesUnderMiB: read('hideBadgesUnderMiB'),
     units: units === 'decimal' ? 'decimal' : 'binary',
     persistInNotebook: read('persistInNotebook'),
     precise: read('precise'),

@@ -3,6 +3,7 @@ import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 import * as fs from 'fs';
 
 import {
+  badge,
   collectConsoleErrors,
   DEMO_SOURCE,
   demoCell,
@@ -96,6 +97,16 @@ test.describe('The Memory sidebar at 250 px', () => {
     await expect(
       topRows(page).first().locator('.jp-MemlensVariables-secondary')
     ).not.toBeEmpty();
+
+    // A trivial cell gets a dot (under "Hide badges under", 1 MiB by
+    // default); the cell that loads the log keeps its full badge.
+    const setupBadge = badge(page, demoCell('setup'));
+    await expect(setupBadge).toHaveAttribute('data-small', 'true');
+    expect((await setupBadge.boundingBox())!.width).toBeLessThan(10);
+    const loadBadge = badge(page, cellWith('log = LogFile(path)'));
+    await expect(loadBadge).toHaveAttribute('data-small', 'false');
+    await expect(loadBadge).toBeVisible();
+    expect(mib(await loadBadge.innerText())).toBeGreaterThan(50);
 
     // The Cells preview gets the sidebar's width, not two characters.
     const preview = sidebar.locator('.jp-MemlensCells-preview').first();
