@@ -9,8 +9,8 @@ everything else, divided in this order, each part at most what is left of them:
 - ``output_cache``: what only the output cache (``Out``, ``_N``, ``_``...) keeps alive;
 - ``last_exception``: what only the last error keeps alive (``sys.last_value`` and the
   locals of the user's frames in its traceback, which ``%debug`` can still show);
-- ``native_pools``: bytes native libraries report holding in their own pools (pyarrow),
-  when :mod:`memlens.libraries` reads them;
+- ``native_pools``: bytes of libraries' own pools that no other part counts (0 for now,
+  see :func:`_native_pools`);
 - ``allocators_free``: bytes pymalloc and glibc malloc hold free (see :func:`_allocators`);
 - ``rest``: the anonymous pages left: the interpreter's and libraries' own heaps,
   allocator overheads, thread stacks, objects reachable from neither (module globals,
@@ -26,7 +26,6 @@ import sys
 import time
 from typing import Any, Callable
 
-from .. import libraries
 from ..probes import allocators
 from ..probes.breakdown import gpu_resident, resident_kinds
 from ..probes.process import rss
@@ -110,16 +109,23 @@ def _allocators() -> tuple[int, dict[str, int]]:
     return pymalloc_free + resident, details
 
 
-def _native_pools() -> int:
-    """Bytes libraries report in their own pools, through :mod:`memlens.libraries` (the
-    only place that knows them); 0 until it offers ``native_pools()``."""
-    native_pools: Callable[[], dict[str, int]] | None = getattr(libraries, "native_pools", None)
-    if native_pools is None:
-        return 0
+def _native_pools() -> tuple[int, dict[str, int]]:
+    """``(part, pools)``: the bytes of libraries' own pools no other part counts, and what
+    each pool reports in all (:func:`memlens.libraries.pools.native_pools`).
+
+    The part stays 0 for now: the walk already counts the buffers of the arrow arrays the
+    user's variables, ``Out`` and the last error reach (in their parts), and it does not
+    say how many pool bytes those were, so the pool's remainder (caches, temporaries)
+    cannot be told apart from them without counting some bytes twice. ``pools`` is given
+    as it is, overlapping the other parts.
+    """
     try:
-        return sum(int(size) for size in native_pools().values())
+        from ..libraries.pools import native_pools
+
+        pools = native_pools() or {}
     except Exception:
-        return 0
+        pools = {}
+    return 0, pools
 
 
 def kernel_memory(
@@ -137,10 +143,11 @@ def kernel_memory(
     the GPU runtime whose heap is not told apart), ``rest_is_upper_bound``,
     ``allocators`` (``pymalloc_free``, ``malloc_free``, ``malloc_free_resident`` and
     ``trim_can_return``, in bytes: what a ``malloc_trim`` may give back; pymalloc's free
-    memory it cannot) and ``elapsed_s``. ``shell``: the IPython shell (default: the
-    running one; without one, ``__main__``'s globals are the variables). Outside Linux
-    the kinds of pages are unknown: the variables' part and the others are still sized,
-    ``libraries_and_code`` is 0 and ``rest`` takes what is left of RSS.
+    memory it cannot), ``native_pool_bytes`` (library -> bytes its pool reports, which
+    overlaps the other parts, see :func:`_native_pools`) and ``elapsed_s``. ``shell``: the
+    IPython shell (default: the running one; without one, ``__main__``'s globals are the
+    variables). Outside Linux the kinds of pages are unknown: the variables' part and the
+    others are still sized, ``libraries_and_code`` is 0 and ``rest`` takes what is left.
     """
     started = time.perf_counter()
     shell = current_shell() if shell is None else shell
@@ -159,11 +166,12 @@ def kernel_memory(
         user_sizeof=False,
     )
     held, details = _allocators()
+    pool_part, pools = _native_pools()
     sized = {
         "variables": report.roots[0].deep,
         "output_cache": report.roots[1].retained,
         "last_exception": report.roots[2].retained,
-        "native_pools": _native_pools(),
+        "native_pools": pool_part,
         "allocators_free": held,
     }
     lower = [part for part, root in zip(_ANONYMOUS_ORDER, report.roots) if root.partial]
@@ -188,5 +196,6 @@ def kernel_memory(
         "lower_bounds": lower,
         "rest_is_upper_bound": bool(lower),
         "allocators": details,
+        "native_pool_bytes": pools,
         "elapsed_s": time.perf_counter() - started,
     }

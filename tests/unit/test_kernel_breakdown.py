@@ -75,3 +75,21 @@ def test_a_budget_cut_short_marks_the_part_a_lower_bound() -> None:
         del main["_memlens_test_rows"]
     assert "variables" in found["lower_bounds"] and found["rest_is_upper_bound"] is True
     assert sum(found["parts"].values()) == found["rss"]
+
+
+def test_pyarrows_pool_is_reported_beside_the_parts_not_counted_twice() -> None:
+    pa = pytest.importorskip("pyarrow")
+    main = sys.modules["__main__"].__dict__
+    before = memlens.kernel_memory()
+    main["_memlens_test_arrow"] = pa.array(range(10**7))  # 80 MB in pyarrow's pool
+    try:
+        found = memlens.kernel_memory()
+        pool = pa.total_allocated_bytes()
+    finally:
+        del main["_memlens_test_arrow"]
+    assert found["native_pool_bytes"] == {"pyarrow": pool}
+    assert pool >= 80_000_000
+    assert found["parts"]["native_pools"] == 0, "the array's buffer is the variables' already"
+    grew = found["parts"]["variables"] - before["parts"]["variables"]
+    assert abs(grew - 80_000_000) < 2 * 2**20, grew
+    assert sum(found["parts"].values()) == found["rss"]
