@@ -88,7 +88,15 @@ class RootSizes:
 class Report:
     """What :func:`measure` found: one :class:`RootSizes` per root, and the walk's cost."""
 
-    __slots__ = ("capped", "elapsed_s", "objects", "partial", "roots", "walker_peak_bytes")
+    __slots__ = (
+        "capped",
+        "elapsed_s",
+        "objects",
+        "partial",
+        "roots",
+        "shared",
+        "walker_peak_bytes",
+    )
 
     def __init__(
         self,
@@ -98,6 +106,7 @@ class Report:
         elapsed_s: float,
         walker_peak_bytes: int,
         capped: bool,
+        shared: dict[tuple[int, int], int] | None = None,
     ) -> None:
         self.roots = roots
         self.objects = objects
@@ -110,6 +119,10 @@ class Report:
         """The walk stopped at its memory cap."""
         self.partial = any(root.partial for root in roots)
         """Some root's walk did not finish."""
+        self.shared: dict[tuple[int, int], int] = shared or {}
+        """Bytes two roots share, by ``(i, j)`` with ``i < j``: objects one of them reached
+        (alone, or last of several) before the other reached them too. An object three or
+        more roots reach counts for the last two that met it: a lower bound for others."""
 
     def __repr__(self) -> str:
         return (

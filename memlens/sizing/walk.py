@@ -111,6 +111,8 @@ class Walk:
         """Native buffers counted so far, by key: the tag of the root(s) that met them."""
         self.deep = [0] * count
         self.retained = [0] * count
+        self.shared: dict[tuple[int, int], int] = {}
+        """Bytes two roots share (see :attr:`.report.Report.shared`)."""
         self.objects = [0] * count
         self.flags: list[set[str]] = [set() for _ in range(count)]
         self.partial = [False] * count
@@ -181,6 +183,7 @@ class Walk:
             elapsed_s=time.perf_counter() - started,
             walker_peak_bytes=self.limits.peak_bytes,
             capped=self.limits.capped,
+            shared=self.shared,
         )
 
     def _check(self) -> None:
@@ -294,19 +297,23 @@ class Walk:
             if fresh:
                 known = present if len(fresh) == whole else None  # all of found, once each
                 self._count(fresh, bits, self.index, level, anchors=True, present=known)
-            for previous, objects in moved.items():
-                self._count(objects, bits, previous, level, anchors=True)
+            for tag, objects in moved.items():
+                # The root that met them last, alone (context) or after others (sharer).
+                self._count(objects, bits, root_of(tag), level, anchors=True, sharer=tag)
 
     def _claim(self, anchors: list[object]) -> tuple[list[object], dict[int, list[object]]]:
         """Split shared-looking objects into those no root reached before (claimed for this
-        one) and, by their context, those other roots reached before; drop the rest."""
+        one) and, by their tag, those other roots reached before; drop the rest."""
         fresh, changed, old_tags, tags = self.owners.claim(anchors, self.translate)
         if self.fence and FENCE_TAG in tags:
             self.flags[self.index].add(FENCED)
         del tags
         moved: dict[int, list[object]] = {}
-        for obj, tag in zip(changed, old_tags):
-            moved.setdefault(root_of(tag), []).append(obj)
+        if old_tags and old_tags.count(old_tags[0]) == len(old_tags):
+            moved[old_tags[0]] = changed  # one previous tag (the usual case): no loop
+        else:
+            for obj, tag in zip(changed, old_tags):
+                moved.setdefault(tag, []).append(obj)
         return fresh, moved
 
     def _count(
@@ -318,6 +325,7 @@ class Walk:
         *,
         anchors: bool = False,
         present: list[type] | None = None,
+        sharer: int = 0,
     ) -> None:
         """Add ``objects`` (none yet counted by this root's walk) to the sizes; push them.
 
@@ -383,6 +391,9 @@ class Walk:
             self.retained[index] += total
         elif context >= 0:
             self.retained[context] -= total
+            self._share(context, total)
+        elif sharer >= 4:  # several roots met them before: the last of them shares them
+            self._share((sharer - 4) >> 1, total)
         if bits & kinds.WALK and objects:
             self._push(objects, context, level, walk_bits, total)
 
@@ -443,6 +454,13 @@ class Walk:
                 keep.append(obj)
         return keep, careful, total
 
+    def _share(self, other: int, size: int) -> None:
+        """Root ``other`` reached ``size`` bytes alone that this root reaches too."""
+        index = self.index
+        if other != index:
+            pair = (other, index) if other < index else (index, other)
+            self.shared[pair] = self.shared.get(pair, 0) + size
+
     def _resources(self, obj: object) -> None:
         """Native buffers (torch storages, pyarrow buffers) of ``obj`` not yet counted
         by this root's walk: counted in its deep size, in a retained size by ownership."""
@@ -460,4 +478,5 @@ class Walk:
                 resources[key] = mine
                 if root_of(tag) >= 0:
                     self.retained[root_of(tag)] -= size
+                    self._share(root_of(tag), size)
             self.deep[index] += size

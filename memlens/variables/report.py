@@ -48,6 +48,7 @@ from collections.abc import Iterable
 from typing import Any, Callable
 
 from .. import libraries, sizing
+from ..wire.messages import SharedWith
 from ..wire.protocol import ChildRow, ExpandBody, PathStep, VariableRow, VariablesBody
 from . import describe, parts
 from . import names as namespace
@@ -103,6 +104,24 @@ def _flags(flags: Iterable[str], partial: bool, approx: bool) -> list[str]:
     return sorted(found)
 
 
+MOST_HOLDERS = 5
+"""Most other holders named in a row's ``shared_with``."""
+
+
+def _holders(shared: dict[tuple[int, int], int], names: list[str]) -> dict[int, list[SharedWith]]:
+    """By root index, the other named roots (variables, ``Out``) it shares bytes with,
+    most first; the hidden names' root (after ``names``) is not named."""
+    found: dict[int, list[SharedWith]] = {}
+    for (first, second), size in shared.items():
+        if first < len(names) and second < len(names) and size > 0:
+            found.setdefault(first, []).append({"name": names[second], "bytes": size})
+            found.setdefault(second, []).append({"name": names[first], "bytes": size})
+    for holders in found.values():
+        holders.sort(key=lambda holder: (-holder["bytes"], holder["name"]))
+        del holders[MOST_HOLDERS:]
+    return found
+
+
 def variables_body(
     shell: Any,
     *,
@@ -143,8 +162,10 @@ def variables_body(
         pause_every_s=pause_every_s,
     )
     approx = report.partial
+    names = [name for name, _ in ordered] + ([OUTPUT_CACHE_NAME] if cache is not None else [])
+    holders = _holders(report.shared, names)
     rows: list[VariableRow] = []
-    for (name, value), sizes in zip(ordered, report.roots):
+    for index, ((name, value), sizes) in enumerate(zip(ordered, report.roots)):
         about = described[name]
         flags = _flags([*about.flags, *sizes.flags], sizes.partial, approx)
         if user_ns.get(name, _GONE) is not value:
@@ -162,6 +183,8 @@ def variables_body(
                 "expandable": about.expandable,
             }
         )
+        if holders.get(index) and sizes.retained < sizes.deep:
+            rows[-1]["shared_with"] = holders[index]
     rows.sort(key=lambda row: (-row["retained"], row["name"]))
     output_cache: VariableRow | None = None
     if cache is not None:
@@ -181,6 +204,8 @@ def variables_body(
             ),
             "expandable": parts.expandable(out),
         }
+        if holders.get(len(ordered)) and sizes.retained < sizes.deep:
+            output_cache["shared_with"] = holders[len(ordered)]
     return {
         "rows": rows,
         "output_cache": output_cache,

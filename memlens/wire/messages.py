@@ -650,11 +650,30 @@ class Sizes(TypedDict):
     """Whether `expand` can list its parts."""
 
 
-class VariableRow(Sizes):
+class VariableRowRequired(Sizes):
     """A user variable (or the output cache) and its sizes."""
 
     name: str
     """The variable's name (`Out` for the output cache)."""
+
+
+class VariableRow(VariableRowRequired, total=False):
+    """A user variable (or the output cache) and its sizes."""
+
+    shared_with: list[SharedWith]
+    """Who else holds the part of this variable it does not retain (`deep - retained`): other
+    variables and `Out`, most bytes first (at most 5). Present when the variable shares
+    something with them. Absent from older kernels' rows."""
+
+
+class SharedWith(TypedDict):
+    """Another holder of a variable's shared part, and how much of it that holder shares."""
+
+    name: str
+    """The other variable's name (`Out` for the output cache)."""
+    bytes: int
+    """Bytes both hold, as the walk met them: an object three or more variables hold counts for
+    the last two that met it, so this is a lower bound for the others."""
 
 
 class ChildRow(Sizes):
@@ -2342,9 +2361,46 @@ SCHEMA: dict[str, Any] = {
                     "type": "string",
                     "description": "The variable's name (`Out` for the output cache).",
                 },
+                "shared_with": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/$defs/SharedWith",
+                    },
+                    "description": (
+                        "Who else holds the part of this variable it does not retain (`deep - "
+                        "retained`): other variables and `Out`, most bytes first (at most 5). "
+                        "Present when the variable shares something with them. Absent from older "
+                        "kernels' rows."
+                    ),
+                },
             },
             "required": [
                 "name",
+            ],
+        },
+        "SharedWith": {
+            "type": "object",
+            "description": (
+                "Another holder of a variable's shared part, and how much of it that holder shares."
+            ),
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "description": "The other variable's name (`Out` for the output cache).",
+                },
+                "bytes": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": (
+                        "Bytes both hold, as the walk met them: an object three or more variables "
+                        "hold counts for the last two that met it, so this is a lower bound for "
+                        "the others."
+                    ),
+                },
+            },
+            "required": [
+                "name",
+                "bytes",
             ],
         },
         "ChildRow": {
