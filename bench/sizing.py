@@ -366,13 +366,142 @@ def table(rows: list[dict[str, Any]], formats: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def at_scale(count: int) -> list[dict[str, Any]]:
+    """Issue #9's worst case at scale: every object also held elsewhere. ``deep_size`` of
+    one of two lists sharing ``count`` floats, and ``retained_sizes`` of 20 lists that
+    share ``2 * count`` references to them (each float in two lists); one run each (the
+    walks take seconds), with objects counted by the walk itself."""
+    floats = [float(i) for i in range(count)]
+    other = list(floats)
+    rows: list[dict[str, Any]] = []
+    gc.collect()
+    started = time.perf_counter()
+    report = sizing.measure([[floats]])
+    seconds = time.perf_counter() - started
+    rows.append(
+        {
+            "case": f"deep_size: one of two lists sharing {count:,} floats",
+            "objects": report.objects,
+            "s": seconds,
+            "M objects/s": report.objects / seconds / 1e6,
+            "partial": report.partial,
+        }
+    )
+    names = {f"l{k}": floats[k::10] for k in range(10)}
+    names.update({f"m{k}": other[k::10] for k in range(10)})
+    del other
+    gc.collect()
+    started = time.perf_counter()
+    report = sizing.measure([[value] for value in names.values()])
+    seconds = time.perf_counter() - started
+    rows.append(
+        {
+            "case": f"retained_sizes: 20 lists sharing {2 * count:,} references",
+            "objects": report.objects,
+            "s": seconds,
+            "M objects/s": report.objects / seconds / 1e6,
+            "partial": report.partial,
+        }
+    )
+    return rows
+
+
+def issue9_rows() -> list[dict[str, Any]]:
+    """Issue #9's table: memlens' deep size / tracemalloc's truth (pyarrow's pool growth
+    added), each object built in this process; needs numpy, pandas 2+ (and numpy 2's
+    StringDType)."""
+    import collections
+
+    import numpy as np
+    import pandas as pd
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "unit"))
+    from sizing_truth import built
+
+    class L(list):  # type: ignore[type-arg]
+        pass
+
+    class S(set):  # type: ignore[type-arg]
+        pass
+
+    class Point:
+        def __init__(self, i: int) -> None:
+            self.x = i
+            self.y = float(i)
+
+    def index() -> Any:
+        found = pd.Index(np.random.default_rng(1).permutation(1_000_000))
+        found.get_loc(5)
+        return found
+
+    def frame() -> Any:
+        keys = [f"k{i}" for i in np.random.default_rng(2).permutation(200_000)]
+        found = pd.DataFrame({"a": np.arange(200_000)}, index=keys)
+        found.loc["k5"]
+        return found
+
+    def multi() -> Any:
+        found = pd.MultiIndex.from_product([range(1000), [f"s{i}" for i in range(300)]])
+        found.get_loc((5, "s7"))
+        return found
+
+    def mixed() -> Any:
+        found = [Point(i) for i in range(20_000)]
+        for point in found[1::2]:
+            point.__dict__  # noqa: B018
+        return found
+
+    cases: dict[str, Callable[[], Any]] = {
+        "pandas Index of 10^6 shuffled ints after get_loc": index,
+        "shuffled string-indexed DataFrame after .loc": frame,
+        "MultiIndex after get_loc": multi,
+        "numpy StringDType array (10^5 strings)": lambda: np.array(
+            [f"string number {i} is long" for i in range(100_000)],
+            dtype=np.dtypes.StringDType(),
+        ),
+        "structured array with an object field (to_records)": lambda: pd.DataFrame(
+            {"a": np.arange(100_000), "s": [f"str{i}" for i in range(100_000)]}
+        ).to_records(),
+        "Counter of 10^5 str -> int": lambda: collections.Counter(
+            {str(i) * 3: i for i in range(100_000)}
+        ),
+        "class L(list), 10^5 floats": lambda: L(float(i) for i in range(100_000)),
+        "class S(set), 10^5 floats": lambda: S(float(i) for i in range(100_000)),
+        "instances of one class, half with __dict__": mixed,
+    }
+    rows = []
+    for name, factory in cases.items():
+        obj, truth = built(factory)
+        rows.append(
+            {"object": name, "truth": truth, "memlens / truth": sizing.deep_size(obj) / truth}
+        )
+        del obj
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--latency", action="store_true")
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=0,
+        help="only the shared-objects walks at this many floats (issue #9: 30000000)",
+    )
+    parser.add_argument("--issue9", action="store_true", help="only issue #9's table")
     args = parser.parse_args()
     print(f"python {platform.python_version()}, {platform.platform()}")
+    if args.issue9:
+        print(table(issue9_rows(), {"truth": ",", "memlens / truth": ".3f"}))
+        return
+    if args.scale:
+        rows = at_scale(args.scale)
+        print(table(rows, {"objects": ",", "s": ".2f", "M objects/s": ".2f"}))
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=1))
+        return
     peers = ensure_peers()
     versions = {name: getattr(module, "__version__", "?") for name, module in peers.items()}
     print("peers:", versions)
