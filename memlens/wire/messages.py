@@ -145,6 +145,11 @@ FLAGS: tuple[Flag, ...] = (
     "file_backed",
 )
 
+FreeAction = Literal["collect", "trim", "clear_output_cache"]
+"""How to free memory: `collect` (gc.collect()), `trim` (glibc's malloc_trim(0): free pages back
+to the OS), `clear_output_cache` (as `%reset -f out`, quietly, execution count untouched)."""
+FREE_ACTIONS: tuple[FreeAction, ...] = ("collect", "trim", "clear_output_cache")
+
 
 class OpenData(TypedDict):
     """The data the frontend sends with `comm_open`."""
@@ -550,11 +555,6 @@ class LastExitBody(TypedDict):
 
     report: LastExit | None
     """null: no previous kernel with this id, or it shut down cleanly."""
-
-FreeAction = Literal["collect", "trim", "clear_output_cache"]
-"""How to free memory: `collect` (gc.collect()), `trim` (glibc's malloc_trim(0): free pages back
-to the OS), `clear_output_cache` (as `%reset -f out`, quietly, execution count untouched)."""
-FREE_ACTIONS: tuple[FreeAction, ...] = ("collect", "trim", "clear_output_cache")
 
 
 class KernelMemoryParts(TypedDict):
@@ -975,6 +975,18 @@ SCHEMA: dict[str, Any] = {
                 "opaque",
                 "lazy",
                 "file_backed",
+            ],
+        },
+        "FreeAction": {
+            "description": (
+                "How to free memory: `collect` (gc.collect()), `trim` (glibc's malloc_trim(0): "
+                "free pages back to the OS), `clear_output_cache` (as `%reset -f out`, quietly, "
+                "execution count untouched)."
+            ),
+            "enum": [
+                "collect",
+                "trim",
+                "clear_output_cache",
             ],
         },
         "OpenData": {
@@ -2074,18 +2086,6 @@ SCHEMA: dict[str, Any] = {
             },
             "required": [
                 "report",
-            ],
-        },
-        "FreeAction": {
-            "description": (
-                "How to free memory: `collect` (gc.collect()), `trim` (glibc's malloc_trim(0): "
-                "free pages back to the OS), `clear_output_cache` (as `%reset -f out`, quietly, "
-                "execution count untouched)."
-            ),
-            "enum": [
-                "collect",
-                "trim",
-                "clear_output_cache",
             ],
         },
         "KernelMemoryParts": {
