@@ -60,8 +60,10 @@ class RootSizes:
         self.objects = objects
         """How many objects the deep size counts."""
         self.partial = partial
-        """The walk of this root did not finish: ``deep`` is a lower bound (and
-        ``retained`` may be too low, or, for the other roots, too high)."""
+        """The walk of this root did not finish: ``deep`` is a lower bound; ``retained`` is
+        no bound either way (too low for what was not reached, too high for objects this
+        walk reached first that roots cut short would have reached too), so it is never
+        to be shown as "≥"."""
         self.flags: list[str] = sorted(set(flags))
         """Oddities met on the way (see the module's flag constants)."""
 

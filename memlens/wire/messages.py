@@ -643,7 +643,10 @@ class Sizes(TypedDict):
     retained: int
     """Bytes that deleting it would free."""
     partial: bool
-    """The walk was cut short: `deep` and `retained` are lower bounds."""
+    """The walk was cut short: `deep` is a lower bound (shown `≥`); `retained` is not a bound
+    either way (objects this walk reached first may be held by roots whose walks never reached
+    them, so it can be too high): show it without `≥`, as approximate, or keep the last
+    complete value."""
     flags: list[str]
     """What describing and sizing it met."""
     expandable: bool
@@ -2322,7 +2325,10 @@ SCHEMA: dict[str, Any] = {
                 "partial": {
                     "type": "boolean",
                     "description": (
-                        "The walk was cut short: `deep` and `retained` are lower bounds."
+                        "The walk was cut short: `deep` is a lower bound (shown `≥`); `retained` "
+                        "is not a bound either way (objects this walk reached first may be held by "
+                        "roots whose walks never reached them, so it can be too high): show it "
+                        "without `≥`, as approximate, or keep the last complete value."
                     ),
                 },
                 "flags": {
