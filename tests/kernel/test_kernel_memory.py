@@ -89,8 +89,13 @@ def test_a_result_pinned_by_out_is_the_output_caches_and_clearing_gives_it_back(
 
     count_before = kernel.state()
     rss_before = outside_rss(kernel)
+    seen = len(kernel.pending)
     cleared = free(kernel, comm_id, "clear_output_cache")
     rss_drop = rss_before - outside_rss(kernel)
+    # Whatever the action printed has arrived by this silent execute's idle status.
+    _, quiet = kernel.execute("pass", silent=True)
+    printed = [m for m in kernel.pending[seen:] + quiet if m["msg_type"] == "stream"]
+    assert printed == [], "clearing prints nothing (%reset -f out would say 'Flushing')"
     assert close(cleared["gave_back"], 100 * MiB), cleared
     assert close(cleared["gave_back"], rss_drop), (cleared, rss_drop)
     assert cleared["cleared"] >= 1
