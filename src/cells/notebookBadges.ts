@@ -7,6 +7,7 @@ import { parseCellRecord, type ICellRecord } from '../wire/protocol';
 import type { SettingsModel } from '../common/settings';
 import { badgeLevel, badgeText, badgeTooltip } from './readout';
 import { isTrivial } from './badgeSize';
+import { makePopoverButton } from './popover';
 import {
   deathBadgeText,
   deathSentence,
@@ -177,7 +178,8 @@ export class NotebookBadges implements IDisposable {
   private _createBadge(cell: Cell): HTMLElement {
     const badge = document.createElement('div');
     badge.className = BADGE_CLASS;
-    badge.setAttribute('role', 'status');
+    // A button: click, Enter or Space opens the whole readout in a popover.
+    makePopoverButton(badge, () => badge.title);
     const input = cell.node.querySelector(':scope > .jp-Cell-inputWrapper');
     if (input) {
       input.insertAdjacentElement('afterend', badge);
