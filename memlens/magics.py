@@ -18,6 +18,7 @@ import sys
 from typing import Any
 
 from .cells import recorder
+from .wire import log
 from .wire.protocol import CellRecord
 
 _MiB = 1 << 20
@@ -84,6 +85,7 @@ def _print_readout(record: CellRecord) -> None:
 
 def load_ipython_extension(ipython: Any) -> None:
     """Install the recorder on ``ipython`` and print a readout after each cell."""
+    log.install()  # memlens' own errors stay out of the user's output here too
     recorder.install(ipython).readout = _print_readout
 
 

@@ -20,7 +20,7 @@ from ..kernel import kernel_memory, run_action
 from ..probes.capabilities import capabilities
 from ..probes.process import memory_now
 from ..variables import expand_body, variables_body
-from . import protocol, push
+from . import log, protocol, push
 from .bodies import probe_list, snapshot_body
 from .live_bodies import last_exit_body, live_body, with_limit
 from .messages import FreeMemoryBody, KernelMemoryBody, LastExitBody, LiveBody
@@ -87,8 +87,15 @@ def hello(args: dict[str, Any], options: Options) -> protocol.KernelInfo:
     }
 
 
+SHOWN_ERRORS = 5
+"""How many of memlens' latest errors a ``snapshot`` carries to the Kernel pane."""
+
+
 def snapshot(args: dict[str, Any], options: Options) -> protocol.MemorySnapshot:
-    return with_limit(snapshot_body(memory_now()))
+    body = with_limit(snapshot_body(memory_now()))
+    body["errors"] = log.recent()[-SHOWN_ERRORS:]
+    body["error_count"] = log.count()
+    return body
 
 
 def cells(args: dict[str, Any], options: Options) -> protocol.CellsBody:

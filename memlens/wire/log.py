@@ -25,6 +25,7 @@ class MemoryHandler(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.records: collections.deque[str] = collections.deque(maxlen=MAX_RECORDS)
+        self.count = 0
         self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -33,6 +34,7 @@ class MemoryHandler(logging.Handler):
         except Exception:  # a message argument whose repr fails
             text = f"{record.levelname} {record.msg!s}"[:MAX_RECORD_LENGTH]
         self.records.append(text[:MAX_RECORD_LENGTH])
+        self.count += 1
 
     def handleError(self, record: logging.LogRecord) -> None:
         """Never print (the default prints to ``sys.stderr``, the user's cell)."""
@@ -54,6 +56,12 @@ def install() -> MemoryHandler:
             if logger.level == logging.NOTSET:
                 logger.setLevel(logging.INFO)
         return _handler
+
+
+def count() -> int:
+    """How many records memlens has logged since :func:`install` (kept or dropped)."""
+    handler = _handler
+    return 0 if handler is None else handler.count
 
 
 def recent() -> list[str]:

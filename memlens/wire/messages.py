@@ -353,6 +353,13 @@ class MemorySnapshot(MemorySnapshotRequired, total=False):
     charged: int | None
     """Everything charged against `limit`, in bytes: the cgroup's usage (the kernel's children,
     other processes and page cache included) or, for the machine, MemTotal - MemAvailable."""
+    errors: list[str]
+    """memlens' own latest errors in this kernel (at most 5, oldest first, each at most 2,000
+    characters): kept in memory, never written to the user's output, shown in the Kernel pane
+    so that a failure is not silent. Absent in a `hello` reply's `memory`."""
+    error_count: int
+    """How many errors memlens has logged in this kernel, `errors` being the latest of them (the
+    log keeps at most 100)."""
 
 
 class KernelInfo(TypedDict):
@@ -1461,6 +1468,27 @@ SCHEMA: dict[str, Any] = {
                         "Everything charged against `limit`, in bytes: the cgroup's usage (the "
                         "kernel's children, other processes and page cache included) or, for the "
                         "machine, MemTotal - MemAvailable."
+                    ),
+                },
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "string",
+                        "maxLength": 2000,
+                    },
+                    "description": (
+                        "memlens' own latest errors in this kernel (at most 5, oldest first, each "
+                        "at most 2,000 characters): kept in memory, never written to the user's "
+                        "output, shown in the Kernel pane so that a failure is not silent. Absent "
+                        "in a `hello` reply's `memory`."
+                    ),
+                },
+                "error_count": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": (
+                        "How many errors memlens has logged in this kernel, `errors` being the "
+                        "latest of them (the log keeps at most 100)."
                     ),
                 },
             },

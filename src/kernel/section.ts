@@ -6,6 +6,7 @@ import type { Units } from '../common/settings';
 import { ModelSection } from '../sidebar/section';
 import { renderBreakdown } from './breakdown';
 import { renderFreeing } from './freeing';
+import { renderKernelErrors } from './errors';
 
 const STATE_LABELS: Record<ConnectionState, string> = {
   'no-kernel': 'No kernel',
@@ -157,6 +158,10 @@ namespace Private {
         units
       )
     );
+    const errors = renderKernelErrors(model.snapshot ?? info.memory);
+    if (errors) {
+      nodes.push(errors);
+    }
     const fold = element('details', 'jp-MemlensKernel-details');
     fold.open = folded.open;
     fold.addEventListener('toggle', () => {
