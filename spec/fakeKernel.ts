@@ -61,6 +61,9 @@ export class FakeKernel {
   connectionStatus: Kernel.ConnectionStatus = 'connected';
   isDisposed = false;
   language = 'python';
+  /** kernel_info's `implementation` and `implementation_version`. */
+  implementation = 'ipython';
+  implementationVersion = '9.0.0';
   executes: IExecuteCall[] = [];
   comms: FakeComm[] = [];
   executeReply: Record<string, unknown> = { status: 'ok', execution_count: 0 };
@@ -78,7 +81,11 @@ export class FakeKernel {
   holdExecute: Promise<void> | null = null;
 
   get info(): Promise<unknown> {
-    return Promise.resolve({ language_info: { name: this.language } });
+    return Promise.resolve({
+      language_info: { name: this.language },
+      implementation: this.implementation,
+      implementation_version: this.implementationVersion
+    });
   }
 
   requestExecute(content: IExecuteCall): { done: Promise<unknown> } {

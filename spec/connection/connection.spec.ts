@@ -1,6 +1,9 @@
 import type { ISessionContext } from '@jupyterlab/apputils';
 
-import { NotebookConnection } from '../../src/connection/connection';
+import {
+  explainFailure,
+  NotebookConnection
+} from '../../src/connection/connection';
 import { FakeKernel, FakeSessionContext, settle } from '../fakeKernel';
 import { answering, cellRecord } from '../replies';
 
@@ -50,6 +53,45 @@ describe('NotebookConnection', () => {
     expect(connection.model.state).toBe('unsupported');
     expect(connection.model.message).toContain('IPython kernel');
     expect(kernel.executes).toHaveLength(0);
+  });
+
+  it('says what is missing when a Python kernel that is not ipykernel never answers', async () => {
+    const kernel = new FakeKernel();
+    kernel.implementation = 'xeus-python';
+    kernel.implementationVersion = '0.19.0';
+    kernel.evaluate = () => ({
+      status: 'ok',
+      data: { 'text/plain': 'True' },
+      metadata: {}
+    });
+    const connection = new NotebookConnection({
+      sessionContext: new FakeSessionContext(
+        kernel
+      ) as unknown as ISessionContext,
+      notebookName: 'x.ipynb',
+      loadBootstrapCode: () => Promise.resolve('BOOT'),
+      timeoutMs: 50
+    });
+    await settle();
+    await new Promise(resolve => setTimeout(resolve, 120));
+    await settle();
+    expect(connection.model.state).toBe('error');
+    expect(connection.model.message).toContain(
+      "the kernel did not answer 'hello'"
+    );
+    expect(connection.model.message).toContain(
+      'This Python kernel (xeus-python 0.19.0) is not ipykernel'
+    );
+    expect(connection.model.message).toContain('comms opened by the frontend');
+  });
+
+  it('keeps an ipykernel time-out as it is', () => {
+    expect(
+      explainFailure("the kernel did not answer 'hello'", 'ipython 9.0.0')
+    ).toBe("the kernel did not answer 'hello'");
+    expect(explainFailure('bootstrap failed', 'xeus-python 0.19.0')).toBe(
+      'bootstrap failed'
+    );
   });
 
   it('drops the session on restart and reconnects with the new process', async () => {

@@ -283,11 +283,13 @@ export class NotebookConnection implements IDisposable {
     this._starting = kernel;
     this._failedKernel = null;
     this._set('connecting', kernelName, 'Loading memlens in the kernel…');
+    let implementation = '';
     try {
       const reply = await kernel.info;
       if (generation !== this._generation) {
         return;
       }
+      implementation = `${reply.implementation} ${reply.implementation_version}`;
       const language = reply.language_info.name.toLowerCase();
       if (language !== 'python') {
         this._failedKernel = kernel;
@@ -345,7 +347,7 @@ export class NotebookConnection implements IDisposable {
         error instanceof BootstrapError || error instanceof Error
           ? error.message
           : String(error);
-      this._set('error', kernelName, message);
+      this._set('error', kernelName, explainFailure(message, implementation));
     } finally {
       if (generation === this._generation) {
         this._starting = null;
@@ -446,4 +448,26 @@ export namespace NotebookConnection {
 
   /** A cell the notebook shows running. */
   export type IRunningCell = RunningCell;
+}
+
+/**
+ * A failed start, said so that the user learns what is missing. memlens talks
+ * to the kernel over a comm the frontend opens; ipykernel 6 and 7 accept one,
+ * but some Python kernels that are not ipykernel do not answer it (seen:
+ * xeus-python 0.19's PyPI build fails every comm opened from the frontend),
+ * which would otherwise read as a bare time-out.
+ */
+export function explainFailure(
+  message: string,
+  implementation: string
+): string {
+  const kind = implementation.trim();
+  if (!kind || /^ipython\b/i.test(kind) || !/did not answer/.test(message)) {
+    return message;
+  }
+  return (
+    `${message}. This Python kernel (${kind}) is not ipykernel and did not answer ` +
+    "memlens' comm: memlens needs a kernel that accepts comms opened by the " +
+    'frontend, as ipykernel 6 and 7 do. Badges, Cells and Variables are off for it.'
+  );
 }
