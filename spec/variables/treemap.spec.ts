@@ -1,4 +1,8 @@
-import { escapePlotly, treemapData } from '../../src/variables/treemap';
+import {
+  escapePlotly,
+  sizeColourscale,
+  treemapData
+} from '../../src/variables/treemap';
 import type { IVariableRow } from '../../src/wire/protocol';
 
 function row(name: string, type: string, retained: number): IVariableRow {
@@ -43,5 +47,28 @@ describe('treemapData (issue #12 item 13)', () => {
 
   it('leaves out rows that retain nothing', () => {
     expect(treemapData([row('a', 'int', 0)], 'binary').ids).toHaveLength(1);
+  });
+});
+
+describe('treemap colours (issue #13)', () => {
+  it('colours each tile by its retained bytes, so the biggest is the darkest', () => {
+    const data = treemapData(
+      [
+        row('small', 'int', 10),
+        row('big', 'list', 1000),
+        row('mid', 'dict', 100)
+      ],
+      'binary'
+    );
+    expect(data.colors).toEqual(data.values);
+    const big = data.labels.indexOf('big');
+    expect(data.colors[big]).toBe(Math.max(...data.colors));
+  });
+
+  it('runs the scale from the background to the brand colour', () => {
+    expect(sizeColourscale('#eeeeee', '#1976d2')).toEqual([
+      [0, '#eeeeee'],
+      [1, '#1976d2']
+    ]);
   });
 });

@@ -126,9 +126,13 @@ export class VariablesSection extends Widget {
       this._descending
     );
     if (this._view === 'treemap') {
+      const caption = document.createElement('div');
+      caption.className = 'jp-MemlensVariables-treemapCaption';
+      caption.textContent =
+        'Retained bytes: what deleting each variable would free (darker is bigger)';
       const host = document.createElement('div');
       host.className = 'jp-MemlensVariables-treemap';
-      this._body.replaceChildren(host);
+      this._body.replaceChildren(caption, host);
       void renderTreemap(host, shown, this._settings.value.units);
       return;
     }

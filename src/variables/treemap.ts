@@ -49,6 +49,8 @@ export function treemapData(
   parents: string[];
   values: number[];
   text: string[];
+  /** What each tile's colour follows: its retained bytes (0 for the root). */
+  colors: number[];
 } {
   const sized = rows.filter(row => row.retained > 0);
   return {
@@ -56,6 +58,7 @@ export function treemapData(
     labels: ['namespace', ...sized.map(row => escapePlotly(row.name))],
     parents: ['', ...sized.map(() => ROOT_ID)],
     values: [0, ...sized.map(row => row.retained)],
+    colors: [0, ...sized.map(row => row.retained)],
     text: [
       '',
       ...sized.map(
@@ -64,6 +67,21 @@ export function treemapData(
       )
     ]
   };
+}
+
+/**
+ * The colour scale from the smallest tile to the largest: from the page's
+ * background towards the theme's brand colour, so the biggest tile is the
+ * most saturated in the light theme and in the dark one alike.
+ */
+export function sizeColourscale(
+  background: string,
+  brand: string
+): Array<[number, string]> {
+  return [
+    [0, background],
+    [1, brand]
+  ];
 }
 
 /** Draw retained sizes as a treemap in `host` (replacing what was there). */
@@ -87,9 +105,18 @@ export async function renderTreemap(
         type: 'treemap',
         ...treemapData(rows, units),
         textinfo: 'label+text',
-        hovertemplate: '%{label}: %{text}<extra></extra>',
+        hovertemplate: '%{label}: %{text} retained<extra></extra>',
         branchvalues: 'remainder',
-        marker: { colorscale: 'Blues' }
+        marker: {
+          colorscale: sizeColourscale(
+            cssVar('--jp-layout-color2', '#eeeeee'),
+            cssVar('--jp-brand-color1', '#1976d2')
+          ),
+          cmin: 0,
+          cmax: Math.max(...rows.map(row => row.retained)),
+          line: { color: cssVar('--jp-layout-color1', '#fff'), width: 1 }
+        },
+        root: { color: cssVar('--jp-layout-color1', '#fff') }
       }
     ],
     {

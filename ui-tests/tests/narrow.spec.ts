@@ -159,6 +159,41 @@ test.describe('The Memory sidebar at 250 px', () => {
       .locator('.jp-MemlensVariables-columns input[data-key="deep"]')
       .check();
     await expect(deepHeading).toBeVisible();
+
+    // The treemap says what it shows; its colours follow the sizes (tiles
+    // of different sizes, different fills), themed from JupyterLab's colours.
+    const largest = await topRows(page).first().getAttribute('data-name');
+    await sidebar.locator('.jp-MemlensVariables-view').click();
+    await expect(
+      sidebar.locator('.jp-MemlensVariables-treemapCaption')
+    ).toContainText('Retained bytes');
+    const tiles = sidebar.locator('.jp-MemlensVariables-treemap path.surface');
+    await expect(tiles.first()).toBeVisible({ timeout: 30000 });
+    const fills = await tiles.evaluateAll(nodes =>
+      nodes.map(node => getComputedStyle(node).fill)
+    );
+    expect(new Set(fills).size).toBeGreaterThan(2);
+    // The largest variable's tile is the darkest (light theme): luminance of
+    // each tile's fill, by the name it shows.
+    const shades = await sidebar
+      .locator('.jp-MemlensVariables-treemap g.slice')
+      .evaluateAll(slices =>
+        slices.map(slice => {
+          const fill = getComputedStyle(
+            slice.querySelector('path.surface')!
+          ).fill;
+          const [r, g, b] = (fill.match(/\d+(\.\d+)?/g) ?? []).map(Number);
+          const name =
+            slice.querySelector('text')?.textContent?.split(/\s/)[0] ?? '';
+          return { name, luminance: 0.2126 * r + 0.7152 * g + 0.0722 * b };
+        })
+      );
+    const tilesOnly = shades.filter(shade => shade.name !== 'namespace');
+    const darkest = tilesOnly.reduce((a, b) =>
+      b.luminance < a.luminance ? b : a
+    );
+    expect(largest).not.toBeNull();
+    expect(darkest.name.startsWith(largest!)).toBe(true);
     expect(errors).toEqual([]);
   });
 });
