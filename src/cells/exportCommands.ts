@@ -71,7 +71,12 @@ export function addExportCommands(
             ? toCsv(entries)
             : format.extension === 'json'
               ? toJson(entries, meta)
-              : toHtml(entries, meta, settings.value.units);
+              : toHtml(
+                  entries,
+                  meta,
+                  settings.value.units,
+                  connection.variables.model.body?.rows ?? null
+                );
         const base = (meta.notebook.split('/').pop() ?? 'notebook').replace(
           /\.ipynb$/,
           ''

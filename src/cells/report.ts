@@ -9,7 +9,12 @@ import { deathSentence, exitSentence } from './exit';
 import { peakAbove, rssDelta } from './readout';
 import { formatBytes, formatDelta, formatDuration } from '../common/format';
 import type { HistoryEntry } from './model';
-import { PROTOCOL_VERSION, type ICellRecord } from '../wire/protocol';
+import { chartSvg } from './chart';
+import {
+  PROTOCOL_VERSION,
+  type ICellRecord,
+  type IVariableRow
+} from '../wire/protocol';
 import type { Units } from '../common/settings';
 
 /** Who the report is about. */
@@ -197,57 +202,49 @@ function escapeHtml(text: string): string {
     .replace(/"/g, '&quot;');
 }
 
-/** Per-cell Δ RSS bars over the RSS-after line, as inline SVG. */
-export function chartSvg(
-  entries: ReadonlyArray<HistoryEntry>,
+export { chartSvg } from './chart';
+
+/** The last Variables rows the sidebar had, as a table (empty string when none). */
+export function variablesTable(
+  rows: ReadonlyArray<IVariableRow> | null,
   units: Units
 ): string {
-  const data = rows(entries).filter(r => r.record.rss_after !== null);
-  const width = 720;
-  const height = 240;
-  const pad = 40;
-  if (data.length === 0) {
+  if (!rows || rows.length === 0) {
     return '';
   }
-  const deltas = data.map(r => rssDelta(r.record) ?? 0);
-  const rss = data.map(r => r.record.rss_after ?? 0);
-  const maxRss = Math.max(...rss, 1);
-  const maxDelta = Math.max(...deltas.map(Math.abs), 1);
-  const step = (width - 2 * pad) / data.length;
-  const mid = height / 2;
-  const bars = deltas
-    .map((d, i) => {
-      const h = (Math.abs(d) / maxDelta) * (mid - pad / 2);
-      const y = d >= 0 ? mid - h : mid;
-      const fill = d >= 0 ? '#d9534f' : '#5cb85c';
-      const label = escapeHtml(
-        `[${data[i].record.execution_count ?? ''}] ${formatDelta(d, units)}`
-      );
-      return `<rect x="${(pad + i * step + step * 0.15).toFixed(1)}" y="${y.toFixed(1)}" width="${(step * 0.7).toFixed(1)}" height="${h.toFixed(1)}" fill="${fill}"><title>${label}</title></rect>`;
-    })
-    .join('');
-  const points = rss
-    .map((r, i) => {
-      const x = pad + i * step + step / 2;
-      const y = height - pad / 2 - (r / maxRss) * (height - pad);
-      return `${x.toFixed(1)},${y.toFixed(1)}`;
-    })
-    .join(' ');
-  return (
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" role="img" aria-label="Per-cell RSS change (bars) and RSS after each cell (line)">` +
-    `<line x1="${pad}" y1="${mid}" x2="${width - pad}" y2="${mid}" stroke="#999"/>` +
-    bars +
-    `<polyline points="${points}" fill="none" stroke="#337ab7" stroke-width="2"/>` +
-    `<text x="${pad}" y="14" font-size="11">RSS after (line), max ${escapeHtml(formatBytes(maxRss, units))}; Δ RSS per cell (bars), max ±${escapeHtml(formatBytes(maxDelta, units))}</text>` +
-    '</svg>'
-  );
+  const size = (bytes: number | null, partial: boolean): string =>
+    partial && bytes !== null
+      ? `≥ ${formatBytes(bytes, units)}`
+      : formatBytes(bytes, units);
+  const body = rows
+    .map(row =>
+      [
+        row.name,
+        row.type,
+        size(row.retained, row.partial),
+        size(row.deep, row.partial),
+        formatBytes(row.getsizeof, units)
+      ]
+        .map(cell => `<td>${escapeHtml(cell)}</td>`)
+        .join('')
+    )
+    .map(cells => `<tr>${cells}</tr>`)
+    .join('\n');
+  return `<h2>Variables (the last sizes the sidebar had)</h2>
+<table class="variables">
+<thead><tr><th>name</th><th>type</th><th>retained</th><th>deep</th><th>getsizeof</th></tr></thead>
+<tbody>
+${body}
+</tbody>
+</table>`;
 }
 
 /** A self-contained HTML page: the chart and the table, no scripts, no network. */
 export function toHtml(
   entries: ReadonlyArray<HistoryEntry>,
   meta: IReportMeta,
-  units: Units
+  units: Units,
+  variables: ReadonlyArray<IVariableRow> | null = null
 ): string {
   const body = entries
     .map(entry => {
@@ -289,9 +286,10 @@ export function toHtml(
 <style>
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
-th, td { padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: right; }
+th, td { padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }
+table.variables td:nth-child(-n + 2) { text-align: left; font-family: monospace; }
 td:nth-child(3) { text-align: left; font-family: monospace; max-width: 30em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-svg { max-width: 720px; display: block; margin: 1em 0; }
+svg { max-width: 760px; display: block; margin: 1em 0; }
 tr.exit td { text-align: left; color: #a94442; background: #f2dede; font-weight: 600; }
 </style>
 </head>
@@ -305,6 +303,7 @@ ${chartSvg(entries, units)}
 ${body}
 </tbody>
 </table>
+${variablesTable(variables, units)}
 </body>
 </html>
 `;
