@@ -104,7 +104,7 @@ describe('the HTML report', () => {
       rows
     );
     expect(html).toContain(
-      '<tr><td>df</td><td>pandas.DataFrame</td><td>≥ 10.0 MiB</td><td>≥ 15.0 MiB</td><td>2.0 MiB</td></tr>'
+      '<tr><td>df</td><td>pandas.DataFrame</td><td>≈ 10.0 MiB</td><td>≥ 15.0 MiB</td><td>2.0 MiB</td></tr>'
     );
     expect(variablesTable(null, 'binary')).toBe('');
     expect(

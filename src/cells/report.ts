@@ -10,6 +10,7 @@ import { peakAbove, rssDelta } from './readout';
 import { formatBytes, formatDelta, formatDuration } from '../common/format';
 import type { HistoryEntry } from './model';
 import { chartSvg } from './chart';
+import { retainedText } from '../variables/rows';
 import {
   PROTOCOL_VERSION,
   type ICellRecord,
@@ -221,7 +222,7 @@ export function variablesTable(
       [
         row.name,
         row.type,
-        size(row.retained, row.partial),
+        retainedText(row.retained, row.partial, units),
         size(row.deep, row.partial),
         formatBytes(row.getsizeof, units)
       ]

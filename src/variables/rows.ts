@@ -25,6 +25,20 @@ export function sizeText(
   return partial && bytes !== null ? `≥ ${text}` : text;
 }
 
+/**
+ * A retained size: prefixed with ≈ when the walk stopped early, since a cut
+ * walk's retained size is not a bound either way (objects it reached first may
+ * be held by roots whose walks never reached them).
+ */
+export function retainedText(
+  bytes: number,
+  partial: boolean,
+  units: Units
+): string {
+  const text = formatBytes(bytes, units);
+  return partial ? `≈ ${text}` : text;
+}
+
 /** A ratio as `12.5×`; a dash when unknown. */
 export function ratioText(sizes: ISizes): string {
   const value = ratio(sizes);

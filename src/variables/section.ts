@@ -12,6 +12,7 @@ import {
   filterRows,
   flagsText,
   ratioText,
+  retainedText,
   sizeText,
   sortRows,
   type SortKey
@@ -356,7 +357,7 @@ export class VariablesSection extends Widget {
       ['shape', sizes.shape ?? ''],
       ['getsizeof', formatBytes(sizes.getsizeof, units)],
       ['deep', sizeText(sizes.deep, sizes.partial, units)],
-      ['retained', sizeText(sizes.retained, sizes.partial, units)],
+      ['retained', retainedText(sizes.retained, sizes.partial, units)],
       ['ratio', ratioText(sizes)]
     ];
     for (const [key, text] of cells) {
