@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import sys
 from typing import Any
 
 from ..wire.protocol import AllocationSite, PreciseReading
@@ -12,6 +14,37 @@ TOP_SITES = 5
 
 PACKAGE_DIRECTORY = os.path.dirname(os.path.dirname((lambda: 0).__code__.co_filename))
 """memlens' own directory (installed or injected): its lines are left out of the sites."""
+
+
+_OLD_CELL_FILE = re.compile(r"^<ipython-input-(\d+)-[0-9a-f]+>$")
+"""IPython 7's cell file names: ``<ipython-input-N-hash>``."""
+
+
+def cell_numbers() -> dict[str, int]:
+    """Cell file name -> the execution count of its cell, from IPython's compiler.
+
+    IPython 8+ keeps this map (``CachingCompiler._filename_map``) for its own tracebacks;
+    it is read here, never changed, and no user code runs. Empty outside IPython.
+    """
+    module = sys.modules.get("IPython.core.getipython")
+    get_ipython = getattr(module, "get_ipython", None)
+    shell = get_ipython() if callable(get_ipython) else None
+    mapping = getattr(getattr(shell, "compile", None), "_filename_map", None)
+    if not isinstance(mapping, dict):
+        return {}
+    return {
+        name: number
+        for name, number in mapping.items()
+        if isinstance(name, str) and type(number) is int and number >= 0
+    }
+
+
+def cell_of(filename: str, numbers: dict[str, int]) -> int | None:
+    """The execution count of the cell whose file is ``filename``; None for other files."""
+    if filename in numbers:
+        return numbers[filename]
+    match = _OLD_CELL_FILE.match(filename)
+    return int(match.group(1)) if match else None
 
 
 class PreciseTracer:
@@ -25,8 +58,9 @@ class PreciseTracer:
       at its end (frees of memory allocated before the cell are not seen);
     - ``python_peak``: the highest such total at any moment of the cell;
     - ``top``: the :data:`TOP_SITES` source lines whose allocations of the cell hold the
-      most bytes at its end (file, line, bytes, number of blocks), memlens' own lines left
-      out. Only the innermost frame is kept (tracemalloc's default of one frame), so an
+      most bytes at its end (file, line, bytes, number of blocks, and the execution count
+      of the cell when the file is a cell's), memlens' own lines left out. Only the
+      innermost frame is kept (tracemalloc's default of one frame), so an
       allocation inside a library names the library's line.
 
     Collecting the sites takes time in proportion to the allocations that survive the cell
@@ -90,6 +124,7 @@ class PreciseTracer:
         del traces
         top: list[AllocationSite] = []
         own = (PACKAGE_DIRECTORY + os.sep, tracemalloc.__file__)
+        numbers = cell_numbers()
         for frames in sorted(sizes, key=sizes.__getitem__, reverse=True):
             if not frames:
                 continue
@@ -97,7 +132,13 @@ class PreciseTracer:
             if filename.startswith(own[0]) or filename == own[1]:
                 continue
             top.append(
-                {"file": filename, "line": lineno, "size": sizes[frames], "count": counts[frames]}
+                {
+                    "file": filename,
+                    "line": lineno,
+                    "size": sizes[frames],
+                    "count": counts[frames],
+                    "cell": cell_of(filename, numbers),
+                }
             )
             if len(top) == TOP_SITES:
                 break

@@ -389,7 +389,7 @@ class KernelInfo(TypedDict):
     memory: MemorySnapshot
 
 
-class AllocationSite(TypedDict):
+class AllocationSiteRequired(TypedDict):
     """A source line that allocated memory during a cell (precise mode, tracemalloc)."""
 
     file: str
@@ -400,6 +400,15 @@ class AllocationSite(TypedDict):
     """Bytes allocated there during the cell and still alive at its end."""
     count: int
     """Memory blocks those bytes are in."""
+
+
+class AllocationSite(AllocationSiteRequired, total=False):
+    """A source line that allocated memory during a cell (precise mode, tracemalloc)."""
+
+    cell: int | None
+    """The execution count of the cell whose code `file` is (IPython's cell file, e.g.
+    ipykernel's temporary `/tmp/ipykernel_<pid>/<hash>.py`), so that the site reads `cell [9],
+    line 1`; null for any other file. Absent from older kernels' records."""
 
 
 class PreciseReading(TypedDict):
@@ -1598,6 +1607,19 @@ SCHEMA: dict[str, Any] = {
                     "type": "integer",
                     "minimum": 0,
                     "description": "Memory blocks those bytes are in.",
+                },
+                "cell": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": (
+                        "The execution count of the cell whose code `file` is (IPython's cell "
+                        "file, e.g. ipykernel's temporary `/tmp/ipykernel_<pid>/<hash>.py`), so "
+                        "that the site reads `cell [9], line 1`; null for any other file. Absent "
+                        "from older kernels' records."
+                    ),
                 },
             },
             "required": [

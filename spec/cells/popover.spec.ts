@@ -13,7 +13,7 @@ const TEXT = [
 ].join('\n');
 
 describe('popoverLines', () => {
-  it('splits a label from its number at three or more spaces, keeping indents and blanks', () => {
+  it('splits a label from its number at two or more spaces, keeping indents and blanks', () => {
     expect(popoverLines(TEXT)).toEqual([
       { label: 'Execution 4 · 1.24 s', value: '', indent: false },
       { label: '', value: '', indent: false },

@@ -15,14 +15,14 @@ export interface IPopoverLine {
 
 /**
  * The tooltip's text as lines for a two-column layout: a label and a value
- * where the text puts three or more spaces between them, else the whole line
+ * where the text puts two or more spaces between them, else the whole line
  * as the label; blank lines kept (they separate groups).
  */
 export function popoverLines(text: string): IPopoverLine[] {
   return text.split('\n').map(line => {
     const indent = /^\s+\S/.test(line);
     const trimmed = line.trim();
-    const match = /^(.*\S)\s{3,}(\S.*)$/.exec(trimmed);
+    const match = /^(.*?\S)\s{2,}(\S.*)$/.exec(trimmed);
     return match
       ? { label: match[1], value: match[2], indent }
       : { label: trimmed, value: '', indent };

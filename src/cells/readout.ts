@@ -40,7 +40,22 @@ export function badgeText(record: ICellRecord, units: Units): string {
   ) {
     parts.push(`Out pins ≥ ${formatDelta(pinned, units)}`);
   }
+  // Precise mode slows cells down: the badge says it was on.
+  if (record.precise) {
+    parts.push('precise');
+  }
   return parts.join(' · ');
+}
+
+/** Where an allocation site is: `cell [9], line 1` for a cell's code, else `file:line`. */
+export function siteText(site: {
+  file: string;
+  line: number;
+  cell?: number | null;
+}): string {
+  return site.cell === undefined || site.cell === null
+    ? `${site.file}:${site.line}`
+    : `cell [${site.cell}], line ${site.line}`;
 }
 
 /** The output-cache line of the tooltip: ≥ while the pin's size is a lower bound. */
@@ -120,7 +135,7 @@ export function badgeTooltip(record: ICellRecord, units: Units): string {
     );
     for (const site of precise.top) {
       lines.push(
-        `  ${site.file}:${site.line}  ${bytes(site.size)} in ${site.count} blocks`
+        `  ${siteText(site)}  ${bytes(site.size)} in ${site.count} blocks`
       );
     }
   }
