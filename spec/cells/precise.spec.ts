@@ -1,4 +1,9 @@
-import { badgeText, badgeTooltip, siteText } from '../../src/cells/readout';
+import {
+  badgeText,
+  badgeTooltip,
+  pinsMostOfIt,
+  siteText
+} from '../../src/cells/readout';
 import { parseCellRecord } from '../../src/wire/protocol';
 import { cellRecord } from '../replies';
 
@@ -45,5 +50,37 @@ describe('precise mode in the readout (issue #13)', () => {
     expect(tooltip).not.toContain('ipykernel_21798');
     const plain = parseCellRecord(cellRecord(2, 'b', { execution_count: 10 }));
     expect(badgeText(plain, 'binary')).not.toContain('precise');
+  });
+});
+
+describe('the output-cache pin on the badge line (issue #13)', () => {
+  const MIB = 1024 * 1024;
+  function pinned(delta: number, pin: number) {
+    return parseCellRecord(
+      cellRecord(3, 'c', {
+        execution_count: 3,
+        rss_before: 100 * MIB,
+        rss_after: 100 * MIB + delta,
+        rss_peak: 100 * MIB + Math.max(delta, 0),
+        output_cache_delta: pin,
+        output_cache_complete: true
+      })
+    );
+  }
+
+  it('shows the pin when it is the main part of the change', () => {
+    expect(badgeText(pinned(120 * MIB, 100 * MIB), 'binary')).toContain(
+      ' · Out pins +100.0 MiB'
+    );
+    expect(pinsMostOfIt(pinned(120 * MIB, 100 * MIB))).toBe(true);
+  });
+
+  it('leaves it in the popover when it is small or a minor part', () => {
+    expect(badgeText(pinned(120 * MIB, 10 * MIB), 'binary')).not.toContain(
+      'Out pins'
+    );
+    expect(badgeText(pinned(0, 512 * 1024), 'binary')).not.toContain(
+      'Out pins'
+    );
   });
 });

@@ -39,12 +39,29 @@ export function badgeText(record: ICellRecord, units: Units): string {
     Math.abs(pinned) >= MIB
   ) {
     parts.push(`Out pins ≥ ${formatDelta(pinned, units)}`);
+  } else if (pinsMostOfIt(record)) {
+    parts.push(`Out pins ${formatDelta(pinned, units)}`);
   }
   // Precise mode slows cells down: the badge says it was on.
   if (record.precise) {
     parts.push('precise');
   }
   return parts.join(' · ');
+}
+
+/**
+ * Whether the output cache newly pins at least 1 MiB and at least half of the
+ * cell's RSS change: then the pin is the main part of the change, and the
+ * badge says so (the user can free it with %xdel, not with del).
+ */
+export function pinsMostOfIt(record: ICellRecord): boolean {
+  const pinned = record.output_cache_delta;
+  const delta = rssDelta(record);
+  return (
+    pinned !== null &&
+    pinned >= MIB &&
+    (delta === null || pinned >= Math.abs(delta) / 2)
+  );
 }
 
 /** Where an allocation site is: `cell [9], line 1` for a cell's code, else `file:line`. */
