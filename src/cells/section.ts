@@ -3,6 +3,7 @@ import { peakAbove, rssDelta } from './readout';
 import { formatDelta, formatDuration } from '../common/format';
 import type { CellHistoryModel, HistoryEntry } from './model';
 import { ModelSection } from '../sidebar/section';
+import { renderTimeline } from './timeline';
 
 /** Rows drawn at most; older ones stay in the model. */
 const MAX_ROWS = 300;
@@ -27,7 +28,30 @@ export class CellsSection extends ModelSection<CellHistoryModel> {
       this.node.replaceChildren(empty);
       return;
     }
-    this.node.replaceChildren(this._table(entries));
+    // A table of the history, or a chart of it over time (plotly, lazily).
+    const toggle = document.createElement('button');
+    toggle.className = 'jp-MemlensCells-view jp-mod-styled';
+    toggle.textContent = this._chart ? 'Table' : 'Chart';
+    toggle.title = this._chart
+      ? 'Show the cells as a table'
+      : 'Show each cell’s change and the RSS over time';
+    toggle.addEventListener('click', () => {
+      this._chart = !this._chart;
+      this.update();
+    });
+    if (!this._chart) {
+      this.node.replaceChildren(toggle, this._table(entries));
+      return;
+    }
+    const host = document.createElement('div');
+    host.className = 'jp-MemlensCells-chart';
+    this.node.replaceChildren(toggle, host);
+    void renderTimeline(
+      host,
+      entries,
+      this.settings.value.units,
+      this._onSelect
+    );
   }
 
   private _table(entries: ReadonlyArray<HistoryEntry>): HTMLTableElement {
@@ -104,6 +128,7 @@ export class CellsSection extends ModelSection<CellHistoryModel> {
   }
 
   private _onSelect: (cellId: string) => void;
+  private _chart = false;
 }
 
 /** CellsSection's options. */

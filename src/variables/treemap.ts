@@ -13,7 +13,8 @@ type Plotly = typeof PlotlyModule;
 
 let plotly: Promise<Plotly> | null = null;
 
-function loadPlotly(): Promise<Plotly> {
+/** plotly, imported once, on first use (the Cells chart shares it). */
+export function loadPlotly(): Promise<Plotly> {
   plotly ??= import('plotly.js-dist-min');
   return plotly;
 }

@@ -194,6 +194,32 @@ test.describe('The Memory sidebar at 250 px', () => {
     );
     expect(largest).not.toBeNull();
     expect(darkest.name.startsWith(largest!)).toBe(true);
+
+    // The Cells chart: bars and a line on two labelled axes; a click on a
+    // bar selects its cell.
+    await sidebar.locator('.jp-MemlensCells-view').click();
+    const chart = sidebar.locator('.jp-MemlensCells-chart');
+    await expect(chart.locator('.main-svg').first()).toBeVisible({
+      timeout: 30000
+    });
+    await expect(chart).toContainText('Δ RSS (bytes)');
+    await expect(chart).toContainText('RSS (bytes)');
+    const bars = chart.locator('.bars .point path');
+    await expect(bars).toHaveCount(5);
+    // The log-loading cell's bar: the tallest, so easy to hit.
+    await bars.nth(3).click({ force: true });
+    await expect
+      .poll(() =>
+        page.evaluate(
+          () =>
+            (
+              window.jupyterapp.shell.currentWidget as unknown as {
+                content: { activeCellIndex: number };
+              }
+            ).content.activeCellIndex
+        )
+      )
+      .toBe(cellWith('log = LogFile(path)'));
     expect(errors).toEqual([]);
   });
 });
