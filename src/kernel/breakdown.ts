@@ -1,6 +1,7 @@
 import { formatBytes } from '../common/format';
 import type { Units } from '../common/settings';
 import type { IKernelMemoryBody, IKernelMemoryParts } from '../wire/protocol';
+import { element } from '../common/dom';
 
 /** A kernel_memory part's name. */
 export type PartName = keyof IKernelMemoryParts;
@@ -102,17 +103,4 @@ export function renderBreakdown(
   );
   figure.append(note);
   return figure;
-}
-
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
 }

@@ -7,6 +7,7 @@ import { ModelSection } from '../sidebar/section';
 import { renderBreakdown } from './breakdown';
 import { renderFreeing } from './freeing';
 import { renderKernelErrors } from './errors';
+import { element } from '../common/dom';
 
 const STATE_LABELS: Record<ConnectionState, string> = {
   'no-kernel': 'No kernel',
@@ -259,18 +260,5 @@ namespace Private {
     }
     section.append(ul);
     return section;
-  }
-
-  function element<K extends keyof HTMLElementTagNameMap>(
-    tag: K,
-    className: string,
-    text?: string
-  ): HTMLElementTagNameMap[K] {
-    const node = document.createElement(tag);
-    node.className = className;
-    if (text !== undefined) {
-      node.textContent = text;
-    }
-    return node;
   }
 }
