@@ -145,10 +145,12 @@ FLAGS: tuple[Flag, ...] = (
     "file_backed",
 )
 
-FreeAction = Literal["collect", "trim", "clear_output_cache"]
+FreeAction = Literal["collect", "trim", "clear_output_cache", "empty_cache"]
 """How to free memory: `collect` (gc.collect()), `trim` (glibc's malloc_trim(0): free pages back
-to the OS), `clear_output_cache` (as `%reset -f out`, quietly, execution count untouched)."""
-FREE_ACTIONS: tuple[FreeAction, ...] = ("collect", "trim", "clear_output_cache")
+to the OS), `clear_output_cache` (as `%reset -f out`, quietly, execution count untouched),
+`empty_cache` (GPU: `torch.cuda.empty_cache()` and CuPy's default pools' `free_all_blocks()`,
+cached device memory back to the device; only where a library already initialized a device)."""
+FREE_ACTIONS: tuple[FreeAction, ...] = ("collect", "trim", "clear_output_cache", "empty_cache")
 
 
 class OpenData(TypedDict):
@@ -251,6 +253,13 @@ class ConfigureArgs(ConfigureArgsRequired, total=False):
     """Send `live` events while a cell runs (true: something showing them is visible) or stop
     (false, the default). The kernel keeps one setting for all its memlens comms: the last
     `configure` that says wins. Absent: unchanged."""
+    gpu_peak_reset: bool
+    """Reset torch's CUDA peak counter (`torch.cuda.reset_peak_memory_stats`) at each cell's
+    start, when torch has initialized CUDA, for an exact GPU peak per cell (true, the
+    default); the counter is global, so the reset changes what
+    `torch.cuda.max_memory_allocated` tells the user's code and other tools. False: a cell's
+    GPU peak is exact only when the counter rose during it, else a lower bound. Absent:
+    unchanged."""
 
 
 class LiveArgs(TypedDict):
@@ -478,6 +487,10 @@ class CellRecord(CellRecordRequired, total=False):
     """Change in the bytes of the native memory pools the libraries the user imported expose, by
     pool (`pyarrow`: its default memory pool's allocated bytes): the part of `native_delta`
     that is named. Null when no such library is imported. Absent from older kernels' records."""
+    gpu: list[CellGpu]
+    """What the cell did to each GPU device in use (one entry per device), read from the
+    libraries that had initialized it. Absent when no device was in use at the cell's end
+    (memlens never creates a CUDA context) and from older kernels."""
 
 
 class CellsBody(TypedDict):
@@ -509,6 +522,8 @@ class ConfigureBody(ConfigureBodyRequired, total=False):
     """The guard's share of the limit; null when the guard is off."""
     live: bool
     """Whether the kernel sends `live` events while a cell runs."""
+    gpu_peak_reset: bool
+    """Whether torch's CUDA peak counter is reset at each cell's start."""
 
 
 class LiveBody(TypedDict):
@@ -599,7 +614,7 @@ class KernelMemoryParts(TypedDict):
     stacks, data held from outside the namespace."""
 
 
-class KernelMemoryBody(TypedDict):
+class KernelMemoryBodyRequired(TypedDict):
     """The body of a `kernel_memory` reply: what the kernel's RSS is made of."""
 
     rss: int
@@ -618,6 +633,15 @@ class KernelMemoryBody(TypedDict):
     estimate)."""
     elapsed_s: float
     """How long the answer took, in seconds."""
+
+
+class KernelMemoryBody(KernelMemoryBodyRequired, total=False):
+    """The body of a `kernel_memory` reply: what the kernel's RSS is made of."""
+
+    gpu: list[GpuDevice]
+    """The GPU devices this kernel uses, each once. Absent when no library the user imported has
+    initialized a device (memlens never imports a GPU library nor creates a CUDA context) and
+    from older kernels. Device memory is never part of `rss` or `parts`."""
 
 
 class FreeMemoryBodyRequired(TypedDict):
@@ -643,9 +667,76 @@ class FreeMemoryBody(FreeMemoryBodyRequired, total=False):
     """`collect`: unreachable objects found."""
     cleared: int
     """`clear_output_cache`: results removed from `Out`."""
+    device_gave_back: int
+    """`empty_cache`: device bytes the caching allocators gave back to the devices (their
+    reserved bytes before less after, summed over devices and libraries)."""
+    gpu: list[GpuDevice]
+    """`empty_cache`: the devices after it."""
 
 
-class Sizes(TypedDict):
+class GpuDevice(TypedDict):
+    """One GPU device this kernel uses (a library the user imported has initialized it), in
+    bytes; null where unreadable. Device memory, never part of RSS."""
+
+    device: str
+    """`cuda:0`: the device as the libraries name it (the CUDA index this process sees)."""
+    name: str | None
+    """The device's name (`NVIDIA H200`)."""
+    libraries: list[str]
+    """The libraries that initialized it and whose allocators the figures below add up (`torch`,
+    `cupy`, `jax`)."""
+    total: int | None
+    """The device's memory in all."""
+    used: int | None
+    """Used on the whole device by every process (total less free: the CUDA driver's figure
+    through torch, else NVML's)."""
+    process: int | None
+    """Used by this kernel's process on the device, its CUDA context included (NVML's per-process
+    figure); null without nvidia-ml-py or where NVML does not list this process (another PID
+    namespace)."""
+    allocated: int | None
+    """Held by live tensors and arrays, as the libraries' allocators count them (torch
+    `memory_allocated`, CuPy's pool `used_bytes`, JAX `bytes_in_use`)."""
+    reserved: int | None
+    """Taken from the device by the libraries' caching allocators (torch `memory_reserved`,
+    CuPy's pool `total_bytes`, JAX's pool bytes)."""
+    cached_free: int | None
+    """`reserved` less `allocated`: free to new tensors of the same library, not to other
+    processes or libraries; `empty_cache` gives back what torch and CuPy hold (JAX keeps its
+    pool)."""
+
+
+class CellGpu(TypedDict):
+    """What one cell did to one GPU device, in bytes; null where unreadable."""
+
+    device: str
+    """`cuda:0`."""
+    allocated_before: int | None
+    """Held by live tensors and arrays at the cell's start (see `GpuDevice.allocated`)."""
+    allocated_after: int | None
+    """Held by live tensors and arrays at the cell's end."""
+    peak: int | None
+    """Highest allocated during the cell: torch's `max_memory_allocated` (reset at the cell's
+    start, or risen during it) plus JAX's `peak_bytes_in_use` where it rose; where no counter
+    says, the larger of before and after (a lower bound: see `peak_exact`)."""
+    peak_exact: bool
+    """`peak` is the exact peak (shown without `≥`); false: a lower bound."""
+    reserved_before: int | None
+    """Taken by the caching allocators at the cell's start (see `GpuDevice.reserved`)."""
+    reserved_after: int | None
+    """Taken by the caching allocators at the cell's end: what they keep after the cell frees
+    tensors."""
+    process_before: int | None
+    """This process's usage of the device at the cell's start (NVML); null without it or before
+    the device was in use."""
+    process_after: int | None
+    """This process's usage of the device at the cell's end (NVML)."""
+    context_created: bool
+    """This cell created the process's first CUDA context on the device (no library had it in use
+    at the cell's start)."""
+
+
+class SizesRequired(TypedDict):
     """Sizes of one object, in bytes."""
 
     type: str
@@ -667,6 +758,17 @@ class Sizes(TypedDict):
     """What describing and sizing it met."""
     expandable: bool
     """Whether `expand` can list its parts."""
+
+
+class Sizes(SizesRequired, total=False):
+    """Sizes of one object, in bytes."""
+
+    device_bytes: int
+    """Bytes of GPU (device) memory reachable from the object: storages of CUDA tensors (an
+    `nn.Module`'s parameters and buffers, an optimizer's state), CuPy arrays, JAX arrays on a
+    GPU; each device buffer counted once per object (by device and address: a view and its
+    base, two tensors sharing a storage). Never part of `deep` or `retained` (device memory is
+    not RSS). A lower bound when `partial`. Absent when 0 and from older kernels."""
 
 
 class VariableRowRequired(Sizes):
@@ -1000,12 +1102,15 @@ SCHEMA: dict[str, Any] = {
             "description": (
                 "How to free memory: `collect` (gc.collect()), `trim` (glibc's malloc_trim(0): "
                 "free pages back to the OS), `clear_output_cache` (as `%reset -f out`, quietly, "
-                "execution count untouched)."
+                "execution count untouched), `empty_cache` (GPU: `torch.cuda.empty_cache()` and "
+                "CuPy's default pools' `free_all_blocks()`, cached device memory back to the "
+                "device; only where a library already initialized a device)."
             ),
             "enum": [
                 "collect",
                 "trim",
                 "clear_output_cache",
+                "empty_cache",
             ],
         },
         "OpenData": {
@@ -1241,6 +1346,17 @@ SCHEMA: dict[str, Any] = {
                         "visible) or stop (false, the default). The kernel keeps one setting for "
                         "all its memlens comms: the last `configure` that says wins. Absent: "
                         "unchanged."
+                    ),
+                },
+                "gpu_peak_reset": {
+                    "type": "boolean",
+                    "description": (
+                        "Reset torch's CUDA peak counter (`torch.cuda.reset_peak_memory_stats`) at "
+                        "each cell's start, when torch has initialized CUDA, for an exact GPU peak "
+                        "per cell (true, the default); the counter is global, so the reset changes "
+                        "what `torch.cuda.max_memory_allocated` tells the user's code and other "
+                        "tools. False: a cell's GPU peak is exact only when the counter rose "
+                        "during it, else a lower bound. Absent: unchanged."
                     ),
                 },
             },
@@ -1812,6 +1928,18 @@ SCHEMA: dict[str, Any] = {
                         "library is imported. Absent from older kernels' records."
                     ),
                 },
+                "gpu": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/$defs/CellGpu",
+                    },
+                    "description": (
+                        "What the cell did to each GPU device in use (one entry per device), read "
+                        "from the libraries that had initialized it. Absent when no device was in "
+                        "use at the cell's end (memlens never creates a CUDA context) and from "
+                        "older kernels."
+                    ),
+                },
                 "precise": {
                     "description": "What tracemalloc saw (precise mode); null when it was off.",
                     "oneOf": [
@@ -1910,6 +2038,12 @@ SCHEMA: dict[str, Any] = {
                 "live": {
                     "type": "boolean",
                     "description": "Whether the kernel sends `live` events while a cell runs.",
+                },
+                "gpu_peak_reset": {
+                    "type": "boolean",
+                    "description": (
+                        "Whether torch's CUDA peak counter is reset at each cell's start."
+                    ),
                 },
             },
             "required": [
@@ -2264,6 +2398,18 @@ SCHEMA: dict[str, Any] = {
                     "minimum": 0,
                     "description": "How long the answer took, in seconds.",
                 },
+                "gpu": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/$defs/GpuDevice",
+                    },
+                    "description": (
+                        "The GPU devices this kernel uses, each once. Absent when no library the "
+                        "user imported has initialized a device (memlens never imports a GPU "
+                        "library nor creates a CUDA context) and from older kernels. Device memory "
+                        "is never part of `rss` or `parts`."
+                    ),
+                },
             },
             "required": [
                 "rss",
@@ -2324,6 +2470,22 @@ SCHEMA: dict[str, Any] = {
                     "minimum": 0,
                     "description": "`clear_output_cache`: results removed from `Out`.",
                 },
+                "device_gave_back": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": (
+                        "`empty_cache`: device bytes the caching allocators gave back to the "
+                        "devices (their reserved bytes before less after, summed over devices and "
+                        "libraries)."
+                    ),
+                },
+                "gpu": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/$defs/GpuDevice",
+                    },
+                    "description": "`empty_cache`: the devices after it.",
+                },
             },
             "required": [
                 "action",
@@ -2331,6 +2493,223 @@ SCHEMA: dict[str, Any] = {
                 "rss_before",
                 "rss_after",
                 "gave_back",
+            ],
+        },
+        "GpuDevice": {
+            "type": "object",
+            "description": (
+                "One GPU device this kernel uses (a library the user imported has initialized it), "
+                "in bytes; null where unreadable. Device memory, never part of RSS."
+            ),
+            "properties": {
+                "device": {
+                    "type": "string",
+                    "description": (
+                        "`cuda:0`: the device as the libraries name it (the CUDA index this "
+                        "process sees)."
+                    ),
+                },
+                "name": {
+                    "type": [
+                        "string",
+                        "null",
+                    ],
+                    "description": "The device's name (`NVIDIA H200`).",
+                },
+                "libraries": {
+                    "type": "array",
+                    "items": {
+                        "type": "string",
+                    },
+                    "description": (
+                        "The libraries that initialized it and whose allocators the figures below "
+                        "add up (`torch`, `cupy`, `jax`)."
+                    ),
+                },
+                "total": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": "The device's memory in all.",
+                },
+                "used": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": (
+                        "Used on the whole device by every process (total less free: the CUDA "
+                        "driver's figure through torch, else NVML's)."
+                    ),
+                },
+                "process": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": (
+                        "Used by this kernel's process on the device, its CUDA context included "
+                        "(NVML's per-process figure); null without nvidia-ml-py or where NVML does "
+                        "not list this process (another PID namespace)."
+                    ),
+                },
+                "allocated": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": (
+                        "Held by live tensors and arrays, as the libraries' allocators count them "
+                        "(torch `memory_allocated`, CuPy's pool `used_bytes`, JAX `bytes_in_use`)."
+                    ),
+                },
+                "reserved": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": (
+                        "Taken from the device by the libraries' caching allocators (torch "
+                        "`memory_reserved`, CuPy's pool `total_bytes`, JAX's pool bytes)."
+                    ),
+                },
+                "cached_free": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": (
+                        "`reserved` less `allocated`: free to new tensors of the same library, not "
+                        "to other processes or libraries; `empty_cache` gives back what torch and "
+                        "CuPy hold (JAX keeps its pool)."
+                    ),
+                },
+            },
+            "required": [
+                "device",
+                "name",
+                "libraries",
+                "total",
+                "used",
+                "process",
+                "allocated",
+                "reserved",
+                "cached_free",
+            ],
+        },
+        "CellGpu": {
+            "type": "object",
+            "description": "What one cell did to one GPU device, in bytes; null where unreadable.",
+            "properties": {
+                "device": {
+                    "type": "string",
+                    "description": "`cuda:0`.",
+                },
+                "allocated_before": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": (
+                        "Held by live tensors and arrays at the cell's start (see "
+                        "`GpuDevice.allocated`)."
+                    ),
+                },
+                "allocated_after": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": "Held by live tensors and arrays at the cell's end.",
+                },
+                "peak": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": (
+                        "Highest allocated during the cell: torch's `max_memory_allocated` (reset "
+                        "at the cell's start, or risen during it) plus JAX's `peak_bytes_in_use` "
+                        "where it rose; where no counter says, the larger of before and after (a "
+                        "lower bound: see `peak_exact`)."
+                    ),
+                },
+                "peak_exact": {
+                    "type": "boolean",
+                    "description": (
+                        "`peak` is the exact peak (shown without `≥`); false: a lower bound."
+                    ),
+                },
+                "reserved_before": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": (
+                        "Taken by the caching allocators at the cell's start (see "
+                        "`GpuDevice.reserved`)."
+                    ),
+                },
+                "reserved_after": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": (
+                        "Taken by the caching allocators at the cell's end: what they keep after "
+                        "the cell frees tensors."
+                    ),
+                },
+                "process_before": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": (
+                        "This process's usage of the device at the cell's start (NVML); null "
+                        "without it or before the device was in use."
+                    ),
+                },
+                "process_after": {
+                    "type": [
+                        "integer",
+                        "null",
+                    ],
+                    "minimum": 0,
+                    "description": "This process's usage of the device at the cell's end (NVML).",
+                },
+                "context_created": {
+                    "type": "boolean",
+                    "description": (
+                        "This cell created the process's first CUDA context on the device (no "
+                        "library had it in use at the cell's start)."
+                    ),
+                },
+            },
+            "required": [
+                "device",
+                "allocated_before",
+                "allocated_after",
+                "peak",
+                "peak_exact",
+                "reserved_before",
+                "reserved_after",
+                "process_before",
+                "process_after",
+                "context_created",
             ],
         },
         "Sizes": {
@@ -2391,6 +2770,18 @@ SCHEMA: dict[str, Any] = {
                 "expandable": {
                     "type": "boolean",
                     "description": "Whether `expand` can list its parts.",
+                },
+                "device_bytes": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": (
+                        "Bytes of GPU (device) memory reachable from the object: storages of CUDA "
+                        "tensors (an `nn.Module`'s parameters and buffers, an optimizer's state), "
+                        "CuPy arrays, JAX arrays on a GPU; each device buffer counted once per "
+                        "object (by device and address: a view and its base, two tensors sharing a "
+                        "storage). Never part of `deep` or `retained` (device memory is not RSS). "
+                        "A lower bound when `partial`. Absent when 0 and from older kernels."
+                    ),
                 },
             },
             "required": [
