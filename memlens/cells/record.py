@@ -1,4 +1,59 @@
-"""A cell's record: what was known when it started, and the record it ends with."""
+"""A cell's record: what was known when it started, and the record it ends with.
+
+What a record's numbers mean (sizes in bytes, deltas are *after - before* of the cell):
+
+``rss_before``, ``rss_after``
+    Resident set size (VmRSS) when the cell started and ended.
+``rss_peak``
+    Highest RSS during the cell. ``peak_method`` says how it was measured: ``"exact"``
+    (VmHWM reset through /proc/self/clear_refs at the start, read at the end; a side
+    effect user code can see: ``resource.getrusage().ru_maxrss`` and VmHWM then report
+    the peak since the cell started;
+    :meth:`~memlens.cells.recorder.CellRecorder.set_peak_reset` turns it off,
+    ``%unload_ext memlens`` stops it),
+    ``"sampled"`` (a thread polled RSS every ``sample_interval_s`` seconds: a lower bound
+    that misses short spikes) or ``"none"`` (then ``rss_peak`` is None).
+``python_delta``
+    Change in heap memory in use: pymalloc's bytes in allocated blocks (Python objects of
+    up to 512 bytes) plus glibc malloc's bytes in use (``mallinfo2`` ``uordblks +
+    hblkhd``: larger objects, buffers such as bytes or numpy data, and whatever native
+    code mallocs). Live allocations, whoever made them.
+``allocator_free_delta``
+    Change in memory the allocators hold free: glibc's free chunks (``fordblks``) plus
+    pymalloc's free blocks in used pools and its unused pools. Positive after a cell freed
+    objects the allocators keep (fragmentation), so RSS did not go down.
+``native_delta``
+    The rest of the RSS change: ``(rss_after - rss_before) - python_delta -
+    allocator_free_delta``. Memory mapped outside the allocators (extension modules'
+    own mmaps, thread stacks, loaded libraries, pymalloc arena overheads), minus memory
+    allocated but not yet touched (e.g. ``bytes(n)`` and ``numpy.zeros`` get zero pages
+    from the OS that are not resident until written), so it can be negative.
+``output_cache_delta``
+    Bytes IPython's output cache newly keeps alive: the deep size of this cell's result
+    when it was stored in ``Out[execution_count]`` and was not pinned already (a lower
+    bound if sizing hit its :data:`~memlens.cells.recorder.OUTPUT_BUDGET_S` budget),
+    minus the sizes of earlier results that the cell let go of: no longer held by
+    ``Out``, ``_N``, ``_``, ``__`` or ``___`` (see :mod:`memlens.cells.output_cache`).
+    It is *not* a part of the three numbers above: the result may have existed before
+    the cell (``df`` as the last line pins ``df``), and this is memory that stays alive
+    after ``del`` of the user's own names. Changes made between cells (by a silent
+    execute) are not counted for any cell.
+``output_cache_complete``
+    False while ``output_cache_delta`` is a lower bound: this cell's result was not sized
+    whole within :data:`~memlens.cells.recorder.OUTPUT_BUDGET_S`, or a lower bound was
+    released. The worker thread then sizes the result without that budget (stopping when
+    a cell starts) and updates the record (same ``seq``): delta and ``True`` (see
+    :mod:`memlens.cells.completion`). None without an output cache.
+``children_peak``
+    Memory of the kernel's child processes during the cell, its own figure and never a
+    part of the RSS numbers (see :mod:`memlens.cells.children`).
+``native_pools``
+    Change in the native pools the imported libraries expose, by name (pyarrow's): the
+    named part of ``native_delta`` (see :mod:`memlens.libraries.pools`).
+
+The three parts add up to the RSS change by construction. Each is None where its
+sources are missing (no glibc 2.33+ for ``mallinfo2``, no readable pymalloc report).
+"""
 
 from __future__ import annotations
 

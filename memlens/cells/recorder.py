@@ -5,56 +5,9 @@
 too, while silent executes fire neither of the ``run_cell`` hooks). It measures around
 each cell and keeps a bounded history the comm and :func:`memlens.cell_records` read.
 
-What a record's numbers mean (sizes in bytes, deltas are *after - before* of the cell):
-
-``rss_before``, ``rss_after``
-    Resident set size (VmRSS) when the cell started and ended.
-``rss_peak``
-    Highest RSS during the cell. ``peak_method`` says how it was measured: ``"exact"``
-    (VmHWM reset through /proc/self/clear_refs at the start, read at the end; a side
-    effect user code can see: ``resource.getrusage().ru_maxrss`` and VmHWM then report
-    the peak since the cell started; :meth:`CellRecorder.set_peak_reset` turns it off,
-    ``%unload_ext memlens`` stops it),
-    ``"sampled"`` (a thread polled RSS every ``sample_interval_s`` seconds: a lower bound
-    that misses short spikes) or ``"none"`` (then ``rss_peak`` is None).
-``python_delta``
-    Change in heap memory in use: pymalloc's bytes in allocated blocks (Python objects of
-    up to 512 bytes) plus glibc malloc's bytes in use (``mallinfo2`` ``uordblks +
-    hblkhd``: larger objects, buffers such as bytes or numpy data, and whatever native
-    code mallocs). Live allocations, whoever made them.
-``allocator_free_delta``
-    Change in memory the allocators hold free: glibc's free chunks (``fordblks``) plus
-    pymalloc's free blocks in used pools and its unused pools. Positive after a cell freed
-    objects the allocators keep (fragmentation), so RSS did not go down.
-``native_delta``
-    The rest of the RSS change: ``(rss_after - rss_before) - python_delta -
-    allocator_free_delta``. Memory mapped outside the allocators (extension modules'
-    own mmaps, thread stacks, loaded libraries, pymalloc arena overheads), minus memory
-    allocated but not yet touched (e.g. ``bytes(n)`` and ``numpy.zeros`` get zero pages
-    from the OS that are not resident until written), so it can be negative.
-``output_cache_delta``
-    Bytes IPython's output cache newly keeps alive: the deep size of this cell's result
-    when it was stored in ``Out[execution_count]`` and was not pinned already (a lower
-    bound if sizing hit its :data:`OUTPUT_BUDGET_S` budget), minus the sizes of earlier
-    results that the cell let go of: no longer held by ``Out``, ``_N``, ``_``, ``__`` or
-    ``___`` (see :mod:`memlens.cells.output_cache`). It is *not* a part of the three
-    numbers above: the result may have existed before the cell (``df`` as the last line
-    pins ``df``), and this is memory that stays alive after ``del`` of the user's own
-    names. Changes made between cells (by a silent execute) are not counted for any cell.
-``output_cache_complete``
-    False while ``output_cache_delta`` is a lower bound: this cell's result was not sized
-    whole within :data:`OUTPUT_BUDGET_S`, or a lower bound was released. The worker thread
-    then sizes the result without that budget (stopping when a cell starts) and updates
-    the record (same ``seq``): delta and ``True``. None without an output cache.
-``children_peak``
-    Memory of the kernel's child processes during the cell, its own figure and never a
-    part of the RSS numbers (see :mod:`memlens.cells.children`).
-``native_pools``
-    Change in the native pools the imported libraries expose, by name (pyarrow's): the
-    named part of ``native_delta`` (see :mod:`memlens.libraries.pools`).
-
-The three parts add up to the RSS change by construction. Each is None where its
-sources are missing (no glibc 2.33+ for ``mallinfo2``, no readable pymalloc report).
+What a record's numbers mean is in :mod:`memlens.cells.record`; how the peak is measured
+in :mod:`memlens.cells.peaks`; the background completion of a result's size in
+:mod:`memlens.cells.completion`.
 
 Cost: a trivial cell costs two /proc reads, one VmHWM reset, two ``mallinfo2`` calls and
 a few dict lookups (BENCHMARKS.md has the numbers). pymalloc's report walks all its pools,
@@ -75,29 +28,24 @@ other threads (a comm may be served on a subshell thread), under a lock.
 
 from __future__ import annotations
 
-import collections
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any, Callable
 
-from ..libraries import pools
-from ..probes import process
-from ..probes.sampler import SAMPLE_INTERVAL_S, PeakSampler
 from ..wire.protocol import CellRecord, CellsBody
-from . import children
 from . import forensics as kernel_record
+from .completion import complete_in_background
 from .forensics import Forensics
-from .heap import HeapTracker
+from .history import HISTORY, History
 from .live import LiveMonitor
-from .output_cache import OutputCache
+from .peaks import PeakMeter
 from .precise import PreciseTracer
+from .readings import CellReadings
 from .record import CellStart, new_record, preview
 
 log = logging.getLogger("memlens")
-
-HISTORY = 1000
-"""How many records the recorder keeps; older ones are dropped (see ``dropped_before``)."""
 
 OUTPUT_BUDGET_S = 0.005
 """Time allowed for sizing a cell's result in ``Out``, in seconds."""
@@ -116,16 +64,13 @@ class CellRecorder:
         self.readout: Callable[[CellRecord], None] | None = None
         """Called with each new record on the cell's thread (``%load_ext memlens``)."""
         self._lock = threading.Lock()
-        self._history: collections.deque[CellRecord] = collections.deque(maxlen=history)
-        self._seq = 0
-        self._dropped_before = 0
+        """Guards the running cells and the peak readings (short holds only)."""
+        self._history = History(history)
         self._pending: dict[int, list[CellStart]] = {}
-        self._peak_mode = peak
-        self._sampler: PeakSampler | None = None
-        self._heap = HeapTracker()
+        self._peaks = PeakMeter(peak)
         self._want_precise = False
         self._precise: PreciseTracer | None = None
-        self._output_cache = OutputCache(shell, budget_s=OUTPUT_BUDGET_S)
+        self._readings = CellReadings(shell, output_budget_s=OUTPUT_BUDGET_S)
         self._registered = False
         self.forensics: Forensics | None = None
         """The kernel record kept current at each cell (see :mod:`.forensics`); None: none."""
@@ -172,32 +117,22 @@ class CellRecorder:
 
     def cells(self, after: int) -> CellsBody:
         """The body of a ``cells`` reply: records with ``seq > after``, oldest first."""
-        with self._lock:
-            records = [record for record in self._history if record["seq"] > after]
-            return {
-                "records": records,
-                "last_seq": self._seq,
-                "dropped_before": self._dropped_before,
-                "precise": self._want_precise,
-            }
+        records, last_seq, dropped_before = self._history.after(after)
+        return {
+            "records": records,
+            "last_seq": last_seq,
+            "dropped_before": dropped_before,
+            "precise": self._want_precise,
+        }
 
     def records(self) -> list[dict[str, Any]]:
         """Copies of every kept record, oldest first, as plain dicts."""
-        with self._lock:
-            kept = list(self._history)
-        copies: list[dict[str, Any]] = []
-        for record in kept:
-            copy: dict[str, Any] = dict(record)
-            precise = record["precise"]
-            if precise is not None:
-                copy["precise"] = {**precise, "top": [dict(site) for site in precise["top"]]}
-            copies.append(copy)
-        return copies
+        return self._history.copies()
 
     @property
     def peak_reset(self) -> bool:
         """Whether a cell's peak comes from resetting VmHWM (see :meth:`set_peak_reset`)."""
-        return self._peak_mode == "auto"
+        return self._peaks.mode == "auto"
 
     def set_peak_reset(self, on: bool) -> bool:
         """Reset VmHWM at each cell for an exact peak (on), or sample the peak (off).
@@ -208,9 +143,9 @@ class CellRecorder:
         are left alone. Takes effect from the next cell; returns the new state.
         """
         with self._lock:
-            if self._peak_mode != "none":
-                self._peak_mode = "auto" if on else "sampled"
-            return self._peak_mode == "auto"
+            if self._peaks.mode != "none":
+                self._peaks.mode = "auto" if on else "sampled"
+            return self._peaks.mode == "auto"
 
     @property
     def precise(self) -> bool:
@@ -263,16 +198,10 @@ class CellRecorder:
 
     # -- measuring ----------------------------------------------------------------------
 
-    def _sampler_for(self) -> PeakSampler:
-        if self._sampler is None:
-            self._sampler = PeakSampler(SAMPLE_INTERVAL_S)
-        return self._sampler
-
-    def _fold_all(self, size: int | None) -> None:
-        """Fold a peak reading into every other running cell (of any thread)."""
+    def _running(self) -> Iterator[CellStart]:
+        """Every running cell of every thread (under the lock)."""
         for stack in self._pending.values():
-            for start in stack:
-                start.fold_peak(size)
+            yield from stack
 
     def _pre(self, info: Any) -> None:
         cell_id = getattr(info, "cell_id", None)
@@ -284,12 +213,12 @@ class CellRecorder:
         with self._lock:  # short: other threads' comm requests wait for it
             nested = bool(self._pending.get(thread))
             try:
-                self._measure_peak_start(start)
+                self._peaks.start(start, self._running())
             except Exception:
                 log.debug("memlens: a probe failed at a cell's start", exc_info=True)
             self._pending.setdefault(thread, []).append(start)
         try:
-            self._measure_heap_start(start)
+            self._readings.at_start(start, precise=self._want_precise)
         except Exception:
             log.debug("memlens: a probe failed at a cell's start", exc_info=True)
         if not nested and self._live_thread is None:
@@ -334,31 +263,6 @@ class CellRecorder:
             peak = None if record is None else record["rss_peak"]
             self.forensics.cell_ended(rss, peak)
 
-    def _measure_peak_start(self, start: CellStart) -> None:
-        """RSS before, and the peak's starting point (under the lock)."""
-        mode = self._peak_mode
-        if mode == "auto":
-            rss, hwm, reset = process.read_and_reset_hwm()
-            self._fold_all(hwm)
-            if reset:
-                start.peak_method = "exact"
-        else:
-            rss, hwm = process.rss_and_hwm()
-        start.rss = rss
-        start.fold_peak(rss)
-        if start.peak_method != "exact" and rss is not None and mode != "none":
-            sampler = self._sampler_for()
-            self._fold_all(sampler.take())
-            sampler.start()
-            start.peak_method = "sampled"
-
-    def _measure_heap_start(self, start: CellStart) -> None:
-        """The allocators' state and the output cache's length."""
-        start.heap = self._heap.at_start(start.rss, always=self._want_precise)
-        start.out_length = self._output_cache.before_cell()
-        start.children_max = children.max_child_rss()
-        start.pools = pools.native_pools()
-
     def _post(self, result: Any) -> CellRecord | None:
         end = time.perf_counter()
         thread = threading.get_ident()
@@ -377,92 +281,30 @@ class CellRecorder:
                     log.debug("memlens: tracemalloc failed", exc_info=True)
             record = new_record(start, result, end)
             try:
-                self._measure_peak(start, record)
+                self._peaks.end(start, record, self._running())
             except Exception:
                 log.debug("memlens: a probe failed at a cell's end", exc_info=True)
         # Slower readings outside the lock: only this thread knows of this cell now.
-        try:
-            self._split(start, record)
-        except Exception:
-            log.debug("memlens: a probe failed at a cell's end", exc_info=True)
-        try:
-            record["output_cache_delta"] = self._output_cache.after_cell(
-                record["execution_count"], start.out_length
-            )
-            record["output_cache_complete"] = self._output_cache.last_complete
-        except Exception:
-            log.debug("memlens: sizing the output cache failed", exc_info=True)
-        try:
-            record["children_peak"] = children.children_peak(start.children_max)
-            record["native_pools"] = pools.pool_deltas(start.pools, pools.native_pools())
-        except Exception:
-            log.debug("memlens: a probe failed at a cell's end", exc_info=True)
+        self._readings.at_end(start, record)
         if tracer is not None:
             try:
                 record["precise"] = tracer.finish()
             except Exception:
                 log.debug("memlens: tracemalloc failed", exc_info=True)
                 tracer.stop()
-        with self._lock:
-            self._seq += 1
-            record["seq"] = self._seq
-            if len(self._history) == self._history.maxlen:
-                self._dropped_before = self._history[0]["seq"]
-            self._history.append(record)
-        if self._output_cache.pending is not None:
-            self._complete_in_background(record["seq"], self._output_cache.pending)
+        self._history.append(record)
+        cache = self._readings.output_cache
+        pending = cache.pending
+        if pending is not None:
+            started = self.cells_started
+            complete_in_background(
+                self._history,
+                cache,
+                record["seq"],
+                pending,
+                lambda: self.cells_started != started,
+            )
         return record
-
-    def _complete_in_background(self, seq: int, pending: tuple[int, int]) -> None:
-        """Size the cell's result without the short budget on the worker thread (it stops
-        when a cell starts), then make the record's ``output_cache_delta`` complete."""
-        from ..wire.worker import worker  # here: the worker module imports this one
-
-        started = self.cells_started
-        cache = self._output_cache
-
-        def job() -> None:
-            grew = cache.complete(*pending, lambda: self.cells_started != started)
-            if grew is None:
-                return
-            with self._lock:
-                for record in self._history:
-                    if record["seq"] == seq:
-                        delta = record["output_cache_delta"]
-                        if delta is not None:
-                            record["output_cache_delta"] = delta + grew
-                        record["output_cache_complete"] = True
-                        break
-
-        worker.submit(job)
-
-    def _measure_peak(self, start: CellStart, record: CellRecord) -> None:
-        """RSS after and the peak (under the lock, as resets by other cells are)."""
-        rss, hwm = process.rss_and_hwm()
-        record["rss_after"] = rss
-        if start.peak_method == "exact":
-            self._fold_all(hwm)
-            start.fold_peak(hwm)
-        elif start.peak_method == "sampled":
-            record["sample_interval_s"] = SAMPLE_INTERVAL_S
-            sampler = self._sampler_for()
-            sampled = sampler.take()
-            sampler.stop()
-            self._fold_all(sampled)
-            start.fold_peak(sampled)
-        if start.peak_method != "none":
-            start.fold_peak(rss)
-            start.fold_peak(start.rss)
-            record["rss_peak"] = start.peak
-
-    def _split(self, start: CellStart, record: CellRecord) -> None:
-        """python_delta, allocator_free_delta and native_delta (see the module docstring)."""
-        if start.heap is None:
-            return
-        split = self._heap.split(start.heap, record["rss_after"], always=start.precise)
-        record["python_delta"] = split.python
-        record["allocator_free_delta"] = split.allocator_free
-        record["native_delta"] = split.native
 
 
 _install_lock = threading.Lock()

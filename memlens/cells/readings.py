@@ -1,0 +1,66 @@
+"""The readings taken around a cell outside the recorder's lock, and how they fill a record.
+
+At a cell's start: the allocators' state, ``len(Out)``, the largest child's peak and the
+native pools. At its end: the heap split (``python_delta``, ``allocator_free_delta``,
+``native_delta``), the output-cache pin, ``children_peak`` and ``native_pools``. Each
+reading that fails leaves its fields None and never reaches the user's cell. A new
+per-cell reading goes here: a field on :class:`~memlens.cells.record.CellStart` for its
+starting point, one ``try`` block in :meth:`CellReadings.at_end`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ..libraries import pools
+from ..wire.protocol import CellRecord
+from . import children
+from .heap import HeapTracker
+from .output_cache import OutputCache
+from .record import CellStart
+
+log = logging.getLogger("memlens")
+
+
+class CellReadings:
+    """The heap tracker and output cache of one shell, read at each cell's start and end."""
+
+    def __init__(self, shell: Any, *, output_budget_s: float) -> None:
+        self.heap = HeapTracker()
+        self.output_cache = OutputCache(shell, budget_s=output_budget_s)
+
+    def at_start(self, start: CellStart, *, precise: bool) -> None:
+        """The allocators' state and the output cache's length; raises on a failed probe."""
+        start.heap = self.heap.at_start(start.rss, always=precise)
+        start.out_length = self.output_cache.before_cell()
+        start.children_max = children.max_child_rss()
+        start.pools = pools.native_pools()
+
+    def at_end(self, start: CellStart, record: CellRecord) -> None:
+        """Fill ``record``'s heap split, output-cache pin, children and pools. Never raises."""
+        try:
+            self._split(start, record)
+        except Exception:
+            log.debug("memlens: a probe failed at a cell's end", exc_info=True)
+        try:
+            record["output_cache_delta"] = self.output_cache.after_cell(
+                record["execution_count"], start.out_length
+            )
+            record["output_cache_complete"] = self.output_cache.last_complete
+        except Exception:
+            log.debug("memlens: sizing the output cache failed", exc_info=True)
+        try:
+            record["children_peak"] = children.children_peak(start.children_max)
+            record["native_pools"] = pools.pool_deltas(start.pools, pools.native_pools())
+        except Exception:
+            log.debug("memlens: a probe failed at a cell's end", exc_info=True)
+
+    def _split(self, start: CellStart, record: CellRecord) -> None:
+        """python_delta, allocator_free_delta and native_delta (see :mod:`.record`)."""
+        if start.heap is None:
+            return
+        split = self.heap.split(start.heap, record["rss_after"], always=start.precise)
+        record["python_delta"] = split.python
+        record["allocator_free_delta"] = split.allocator_free
+        record["native_delta"] = split.native
