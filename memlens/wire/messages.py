@@ -479,10 +479,14 @@ class CellRecord(CellRecordRequired, total=False):
     kernels' records."""
     children_peak: int | None
     """Peak memory of the kernel's child processes during the cell (subprocesses, fork children,
-    multiprocessing and DataLoader workers), in bytes: the larger of the rise of the largest
-    waited-for child's peak RSS (RUSAGE_CHILDREN ru_maxrss) and the summed RSS of the children
-    still alive at the cell's end; 0 when none. Its own figure, never part of the kernel's
-    RSS; null where unreadable. Absent from older kernels' records."""
+    multiprocessing and DataLoader workers), in bytes: the largest of the rise of the largest
+    waited-for child's peak RSS (RUSAGE_CHILDREN ru_maxrss: that child's exact peak), the
+    summed RSS of the live descendants sampled every 50 ms while the cell ran, and that sum at
+    the cell's end; 0 when no child was seen. A lower bound whenever above 0 (show it as ≥):
+    the children's peak together can fall between readings, and a child shorter than the
+    interval that peaked below an earlier child's peak is missed. RSS counts pages a fork
+    child shares with the kernel. Its own figure, never part of the kernel's RSS; null where
+    unreadable. Absent from older kernels' records."""
     native_pools: dict[str, Any] | None
     """Change in the bytes of the native memory pools the libraries the user imported expose, by
     pool (`pyarrow`: its default memory pool's allocated bytes): the part of `native_delta`
@@ -600,7 +604,11 @@ class KernelMemoryParts(TypedDict):
     """Bytes only the last error keeps alive (`sys.last_value` and the locals of the user's
     frames in its traceback)."""
     native_pools: int
-    """Bytes native libraries report holding in their own pools (pyarrow)."""
+    """Bytes of native libraries' own pools (pyarrow's default pool) that no part above counts:
+    the pool's total less every native buffer the sizing walk counted that numpy did not
+    allocate (buffers variables hold are the variables'), so never counted twice; listed in
+    `lower_bounds` when other libraries' buffers were taken out or the walk was cut short
+    (then 0)."""
     allocators_free: int
     """Resident bytes pymalloc and glibc malloc hold free."""
     gpu_runtime: int
@@ -1907,10 +1915,15 @@ SCHEMA: dict[str, Any] = {
                     "description": (
                         "Peak memory of the kernel's child processes during the cell "
                         "(subprocesses, fork children, multiprocessing and DataLoader workers), in "
-                        "bytes: the larger of the rise of the largest waited-for child's peak RSS "
-                        "(RUSAGE_CHILDREN ru_maxrss) and the summed RSS of the children still "
-                        "alive at the cell's end; 0 when none. Its own figure, never part of the "
-                        "kernel's RSS; null where unreadable. Absent from older kernels' records."
+                        "bytes: the largest of the rise of the largest waited-for child's peak RSS "
+                        "(RUSAGE_CHILDREN ru_maxrss: that child's exact peak), the summed RSS of "
+                        "the live descendants sampled every 50 ms while the cell ran, and that sum "
+                        "at the cell's end; 0 when no child was seen. A lower bound whenever above "
+                        "0 (show it as ≥): the children's peak together can fall between readings, "
+                        "and a child shorter than the interval that peaked below an earlier "
+                        "child's peak is missed. RSS counts pages a fork child shares with the "
+                        "kernel. Its own figure, never part of the kernel's RSS; null where "
+                        "unreadable. Absent from older kernels' records."
                     ),
                 },
                 "native_pools": {
@@ -2306,7 +2319,11 @@ SCHEMA: dict[str, Any] = {
                     "type": "integer",
                     "minimum": 0,
                     "description": (
-                        "Bytes native libraries report holding in their own pools (pyarrow)."
+                        "Bytes of native libraries' own pools (pyarrow's default pool) that no "
+                        "part above counts: the pool's total less every native buffer the sizing "
+                        "walk counted that numpy did not allocate (buffers variables hold are the "
+                        "variables'), so never counted twice; listed in `lower_bounds` when other "
+                        "libraries' buffers were taken out or the walk was cut short (then 0)."
                     ),
                 },
                 "allocators_free": {
