@@ -123,6 +123,7 @@ export const memlensPlugin: JupyterFrontEndPlugin<void> = {
     if (settingRegistry) {
       void settingRegistry.load(PLUGIN_ID).then(loaded => {
         settings.value = readSettings(loaded);
+        settings.saver = (key, value) => loaded.set(key, value);
         loaded.changed.connect(() => {
           settings.value = readSettings(loaded);
         });

@@ -52,3 +52,16 @@ describe('settings', () => {
     expect(read(undefined).variablesMemoryCapMiB).toBe(0);
   });
 });
+
+describe('the saved Variables columns', () => {
+  it('reads a list of strings, else null (none chosen)', () => {
+    const read = (value: unknown): IMemlensSettings['variablesColumns'] =>
+      readSettings(
+        fakeSettings({ ...DEFAULT_SETTINGS, variablesColumns: value })
+      ).variablesColumns;
+    expect(read(['deep', 'type'])).toEqual(['deep', 'type']);
+    expect(read(['deep', 3])).toEqual(['deep']);
+    expect(read(null)).toBeNull();
+    expect(read('deep')).toBeNull();
+  });
+});

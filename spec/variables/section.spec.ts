@@ -204,3 +204,87 @@ describe('VariablesSection at the default sidebar width', () => {
     fetcher.dispose();
   });
 });
+
+describe('VariablesSection: who shares, and the saved column choice', () => {
+  function body(): IVariablesBody {
+    return {
+      rows: [
+        {
+          name: 'df',
+          type: 'pandas.DataFrame',
+          shape: '(3, 2)',
+          getsizeof: 1000,
+          deep: 300 * 1024 * 1024,
+          retained: 15 * 1024 * 1024,
+          partial: false,
+          flags: [],
+          expandable: true,
+          shared_with: [{ name: 'df2', bytes: 150 * 1024 * 1024 }]
+        }
+      ],
+      output_cache: null,
+      partial: false,
+      stats: { elapsed_ms: 1, objects: 10, walker_peak_bytes: 1, capped: false }
+    };
+  }
+
+  function render(settings: SettingsModel): {
+    section: VariablesSection;
+    fetcher: VariablesFetcher;
+  } {
+    const section = new VariablesSection({ settings });
+    const fetcher = new VariablesFetcher({ session: () => null, budgetMs: 50 });
+    Widget.attach(section, document.body);
+    section.fetcher = fetcher;
+    fetcher.model.update({ body: body(), loading: false, error: '' });
+    MessageLoop.flush();
+    return { section, fetcher };
+  }
+
+  it('puts the other holders under the name, and in the retained tooltip', () => {
+    const { section, fetcher } = render(new SettingsModel());
+    const df = section.node.querySelector('[data-name="df"]')!;
+    expect(df.querySelector('.jp-MemlensVariables-shared')?.textContent).toBe(
+      'shared with df2 (150.0 MiB)'
+    );
+    expect(
+      df.querySelector<HTMLElement>('td[data-key="retained"]')?.title
+    ).toContain('df2 (150.0 MiB)');
+    section.dispose();
+    fetcher.dispose();
+  });
+
+  it('saves the column choice and a new section starts with it', () => {
+    const settings = new SettingsModel();
+    const saved: Array<[string, unknown]> = [];
+    settings.saver = (key, value) => {
+      saved.push([key, value]);
+      return Promise.resolve();
+    };
+    const first = render(settings);
+    const box = first.section.node.querySelector<HTMLInputElement>(
+      '.jp-MemlensVariables-columns input[data-key="deep"]'
+    )!;
+    box.checked = true;
+    box.dispatchEvent(new Event('change'));
+    MessageLoop.flush();
+    expect(saved).toEqual([['variablesColumns', ['deep']]]);
+    first.section.dispose();
+    first.fetcher.dispose();
+    // Next session: the registry hands the saved value back.
+    const next = new SettingsModel();
+    next.value = { ...next.value, variablesColumns: ['deep', 'bogus'] };
+    const second = render(next);
+    const shown = [
+      ...second.section.node.querySelectorAll<HTMLElement>('th:not([hidden])')
+    ].map(th => th.dataset.key);
+    expect(shown).toEqual(['name', 'deep', 'retained']);
+    expect(
+      second.section.node.querySelector<HTMLInputElement>(
+        '.jp-MemlensVariables-columns input[data-key="deep"]'
+      )?.checked
+    ).toBe(true);
+    second.section.dispose();
+    second.fetcher.dispose();
+  });
+});

@@ -1,4 +1,5 @@
 import type { ISettingRegistry } from '@jupyterlab/settingregistry';
+import type { JSONValue } from '@lumino/coreutils';
 import { Signal, type ISignal } from '@lumino/signaling';
 
 import { REQUEST_TIMEOUT_MS, VARIABLES_BUDGET_MS } from './constants';
@@ -38,6 +39,11 @@ export interface IMemlensSettings {
   exactPeak: boolean;
   /** Interrupt a cell at this share of the memory limit (0.05–0.99); 0: off. */
   guardShare: number;
+  /**
+   * The optional Variables columns the user chose (the Columns chooser saves
+   * it); null: none chosen, so every column shows when the section is wide.
+   */
+  variablesColumns: string[] | null;
 }
 
 /** The schema's defaults, used until the registry has loaded. */
@@ -54,7 +60,8 @@ export const DEFAULT_SETTINGS: IMemlensSettings = {
   variablesBudgetMs: VARIABLES_BUDGET_MS,
   variablesMemoryCapMiB: 0,
   exactPeak: true,
-  guardShare: 0
+  guardShare: 0,
+  variablesColumns: null
 };
 
 /** Read the composite settings, keeping defaults for anything missing or mistyped. */
@@ -83,8 +90,16 @@ export function readSettings(
     variablesBudgetMs: read('variablesBudgetMs'),
     variablesMemoryCapMiB: read('variablesMemoryCapMiB'),
     exactPeak: read('exactPeak'),
-    guardShare: read('guardShare')
+    guardShare: read('guardShare'),
+    variablesColumns: readColumns(settings.get('variablesColumns').composite)
   };
+}
+
+/** The saved column choice: a list of strings, else null (none chosen). */
+function readColumns(value: unknown): string[] | null {
+  return Array.isArray(value)
+    ? value.filter((key): key is string => typeof key === 'string')
+    : null;
 }
 
 /** The current settings and a signal when they change; only the plugin sets them. */
@@ -101,6 +116,22 @@ export class SettingsModel {
   set value(value: IMemlensSettings) {
     this._value = value;
     this._changed.emit();
+  }
+
+  /**
+   * Writes one setting to the settings registry (the plugin sets it once the
+   * registry has loaded); null: nothing is saved beyond this session.
+   */
+  saver: ((key: string, value: JSONValue) => Promise<void>) | null = null;
+
+  /** Change one setting now and save it (a view's own choice, such as columns). */
+  save<K extends keyof IMemlensSettings>(
+    key: K,
+    value: IMemlensSettings[K]
+  ): void {
+    this.value = { ...this._value, [key]: value };
+    // A registry that refuses keeps the choice for this session only.
+    void this.saver?.(key, value as JSONValue)?.catch(() => undefined);
   }
 
   private _value: IMemlensSettings = DEFAULT_SETTINGS;

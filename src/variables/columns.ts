@@ -67,6 +67,20 @@ export function shownColumns(
 }
 
 /**
+ * The saved column choice (setting `variablesColumns`) as a set of optional
+ * column keys; unknown keys are dropped; null: none chosen.
+ */
+export function chosenColumns(settings: {
+  variablesColumns: ReadonlyArray<string> | null;
+}): ReadonlySet<SortKey> | null {
+  const saved = settings.variablesColumns;
+  if (saved === null) {
+    return null;
+  }
+  return new Set(OPTIONAL_COLUMNS.filter(key => saved.includes(key)));
+}
+
+/**
  * The secondary line under a name: type and shape, unless their own columns
  * show them.
  */

@@ -52,4 +52,33 @@ test.describe('Variables', () => {
     });
     expect(errors).toEqual([]);
   });
+
+  test('who shares: a row names the other holders of what it does not retain', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectConsoleErrors(page);
+    await openDemo(page, tmpPath);
+    const index = await page.notebook.getCellCount();
+    await page.notebook.addCell(
+      'code',
+      'words = [str(i) * 20 for i in range(50000)]\nalias = list(words)'
+    );
+    await page.notebook.runCell(index, true);
+    const words = variableRow(page, 'words');
+    const line = words.locator('.jp-MemlensVariables-shared');
+    await expect(line).toHaveText(/^shared with alias \(\d+(\.\d)? MiB\)$/, {
+      timeout: 30000
+    });
+    // Readable where the sidebar is: the line stays inside the table's width.
+    const table = await page
+      .locator('.jp-MemlensVariables-table')
+      .boundingBox();
+    const box = await line.boundingBox();
+    expect(box!.x + box!.width).toBeLessThanOrEqual(
+      table!.x + table!.width + 1
+    );
+    expect(await line.getAttribute('title')).toContain('alias');
+    expect(errors).toEqual([]);
+  });
 });
