@@ -111,6 +111,7 @@ Flag = Literal[
     "opaque",
     "lazy",
     "file_backed",
+    "retained_stale",
 ]
 """Something met while describing or sizing an object: `budget` (the walk ran out of time: sizes
 are lower bounds), `capped` (the walker's own memory reached its cap: lower bounds),
@@ -127,7 +128,9 @@ so sizes may be lower bounds), `lazy` (a lazy container: a polars LazyFrame, a d
 collection, an xarray array not yet loaded from its file; the sizes are what it holds now,
 never the logical size of what it would compute), `file_backed` (maps a file, as a
 numpy.memmap does: the file's pages are the page cache's, apart from the heap, and left out of
-the sizes)."""
+the sizes), `retained_stale` (the sizes are kept from an earlier complete walk, see
+`kept_from`, and other variables or `Out` changed since: what they share with this one may
+have changed, so its retained size may be too high or too low; its deep size is still exact)."""
 FLAGS: tuple[Flag, ...] = (
     "budget",
     "capped",
@@ -143,6 +146,7 @@ FLAGS: tuple[Flag, ...] = (
     "opaque",
     "lazy",
     "file_backed",
+    "retained_stale",
 )
 
 FreeAction = Literal["collect", "trim", "clear_output_cache", "empty_cache"]
@@ -793,6 +797,14 @@ class VariableRow(VariableRowRequired, total=False):
     """Who else holds the part of this variable it does not retain (`deep - retained`): other
     variables and `Out`, most bytes first (at most 5). Present when the variable shares
     something with them. Absent from older kernels' rows."""
+    kept_from: int
+    """Present when the sizes were not walked for this reply but kept from the complete walk made
+    after cell [n] (the execution count of the last cell run then): the variable is the same
+    object and its fingerprint (type, lengths, shallow sizes and identities of what it holds,
+    a few levels down, bounded) has not changed since. `deep` is exact then (`partial` false)
+    unless the fingerprint missed an in-place change deep inside a mutable container;
+    `retained` is exact when the flag `retained_stale` is absent. Absent from older kernels'
+    rows."""
 
 
 class SharedWith(TypedDict):
@@ -1087,7 +1099,10 @@ SCHEMA: dict[str, Any] = {
                 "not yet loaded from its file; the sizes are what it holds now, never the logical "
                 "size of what it would compute), `file_backed` (maps a file, as a numpy.memmap "
                 "does: the file's pages are the page cache's, apart from the heap, and left out of "
-                "the sizes)."
+                "the sizes), `retained_stale` (the sizes are kept from an earlier complete walk, "
+                "see `kept_from`, and other variables or `Out` changed since: what they share with "
+                "this one may have changed, so its retained size may be too high or too low; its "
+                "deep size is still exact)."
             ),
             "enum": [
                 "budget",
@@ -1104,6 +1119,7 @@ SCHEMA: dict[str, Any] = {
                 "opaque",
                 "lazy",
                 "file_backed",
+                "retained_stale",
             ],
         },
         "FreeAction": {
@@ -2835,6 +2851,20 @@ SCHEMA: dict[str, Any] = {
                         "retained`): other variables and `Out`, most bytes first (at most 5). "
                         "Present when the variable shares something with them. Absent from older "
                         "kernels' rows."
+                    ),
+                },
+                "kept_from": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": (
+                        "Present when the sizes were not walked for this reply but kept from the "
+                        "complete walk made after cell [n] (the execution count of the last cell "
+                        "run then): the variable is the same object and its fingerprint (type, "
+                        "lengths, shallow sizes and identities of what it holds, a few levels "
+                        "down, bounded) has not changed since. `deep` is exact then (`partial` "
+                        "false) unless the fingerprint missed an in-place change deep inside a "
+                        "mutable container; `retained` is exact when the flag `retained_stale` is "
+                        "absent. Absent from older kernels' rows."
                     ),
                 },
             },
