@@ -34,7 +34,7 @@ class CellReadings:
         """The allocators' state and the output cache's length; raises on a failed probe."""
         start.heap = self.heap.at_start(start.rss, always=precise)
         start.out_length = self.output_cache.before_cell()
-        start.children_max = children.max_child_rss()
+        start.children_max = children.cell_started(start)  # also samples live children
         start.pools = pools.native_pools()
 
     def at_end(self, start: CellStart, record: CellRecord) -> None:
@@ -51,7 +51,7 @@ class CellReadings:
         except Exception:
             log.debug("memlens: sizing the output cache failed", exc_info=True)
         try:
-            record["children_peak"] = children.children_peak(start.children_max)
+            record["children_peak"] = children.children_peak(start.children_max, start)
             record["native_pools"] = pools.pool_deltas(start.pools, pools.native_pools())
         except Exception:
             log.debug("memlens: a probe failed at a cell's end", exc_info=True)
