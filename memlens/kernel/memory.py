@@ -9,8 +9,8 @@ everything else, divided in this order, each part at most what is left of them:
 - ``output_cache``: what only the output cache (``Out``, ``_N``, ``_``...) keeps alive;
 - ``last_exception``: what only the last error keeps alive (``sys.last_value`` and the
   locals of the user's frames in its traceback, which ``%debug`` can still show);
-- ``native_pools``: bytes of libraries' own pools that no other part counts (0 for now,
-  see :func:`_native_pools`);
+- ``native_pools``: bytes of libraries' own pools (pyarrow's) that no part above counts:
+  the pool's buffers held from elsewhere (see :func:`memlens.libraries.pools.unclaimed`);
 - ``allocators_free``: bytes pymalloc and glibc malloc hold free (see :func:`_allocators`);
 - ``rest``: the anonymous pages left: the interpreter's and libraries' own heaps,
   allocator overheads, thread stacks, objects reachable from neither (module globals,
@@ -109,23 +109,18 @@ def _allocators() -> tuple[int, dict[str, int]]:
     return pymalloc_free + resident, details
 
 
-def _native_pools() -> tuple[int, dict[str, int]]:
-    """``(part, pools)``: the bytes of libraries' own pools no other part counts, and what
-    each pool reports in all (:func:`memlens.libraries.pools.native_pools`).
-
-    The part stays 0 for now: the walk already counts the buffers of the arrow arrays the
-    user's variables, ``Out`` and the last error reach (in their parts), and it does not
-    say how many pool bytes those were, so the pool's remainder (caches, temporaries)
-    cannot be told apart from them without counting some bytes twice. ``pools`` is given
-    as it is, overlapping the other parts.
-    """
+def _native_pools(report: Any) -> tuple[int, dict[str, int], bool]:
+    """``(part, pools, lower_bound)``: the bytes of libraries' own pools that the walk's
+    parts do not count (:func:`memlens.libraries.pools.unclaimed`), what each pool
+    reports in all (overlapping the other parts), and whether the part is a lower bound."""
     try:
-        from ..libraries.pools import native_pools
+        from ..libraries import pools as native
 
-        pools = native_pools() or {}
+        found = native.native_pools() or {}
+        part, lower = native.unclaimed(found, report.native_buffers, not report.partial)
     except Exception:
-        pools = {}
-    return 0, pools
+        return 0, {}, False
+    return part, found, lower
 
 
 def kernel_memory(
@@ -166,7 +161,7 @@ def kernel_memory(
         user_sizeof=False,
     )
     held, details = _allocators()
-    pool_part, pools = _native_pools()
+    pool_part, pools, pools_lower = _native_pools(report)
     sized = {
         "variables": report.roots[0].deep,
         "output_cache": report.roots[1].retained,
@@ -175,6 +170,7 @@ def kernel_memory(
         "allocators_free": held,
     }
     lower = [part for part, root in zip(_ANONYMOUS_ORDER, report.roots) if root.partial]
+    lower += ["native_pools"] if pools_lower else []
 
     kinds = resident_kinds()
     total = kinds.rss if kinds is not None else (rss() or 0)

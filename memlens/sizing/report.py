@@ -93,6 +93,7 @@ class Report:
     __slots__ = (
         "capped",
         "elapsed_s",
+        "native_buffers",
         "objects",
         "partial",
         "roots",
@@ -109,6 +110,7 @@ class Report:
         walker_peak_bytes: int,
         capped: bool,
         shared: dict[tuple[int, int], int] | None = None,
+        native_buffers: dict[str, int] | None = None,
     ) -> None:
         self.roots = roots
         self.objects = objects
@@ -125,6 +127,12 @@ class Report:
         """Bytes two roots share, by ``(i, j)`` with ``i < j``: objects one of them reached
         (alone, or last of several) before the other reached them too. An object three or
         more roots reach counts for the last two that met it: a lower bound for others."""
+        self.native_buffers: dict[str, int] = native_buffers or {}
+        """Bytes of the native buffers counted by address (each once over all roots), by
+        the library of the object that led to them first: ``numpy`` (arrays that own
+        their buffer, counted by address only while torch or pyarrow is imported),
+        ``pyarrow``, ``torch``, ``polars``, ``plugin``. Part of the sizes above; a buffer
+        one library wraps from another (zero-copy) is the first one's."""
 
     def __repr__(self) -> str:
         return (

@@ -109,6 +109,9 @@ class Walk:
         """Per root: the tag an object gets when the root meets it, by its tag before."""
         self.resources: dict[tuple[str, int], int] = {}
         """Native buffers counted so far, by key: the tag of the root(s) that met them."""
+        self.native: dict[str, int] = {}
+        """Bytes of the native buffers counted (each once over all roots), by the library
+        of the object that led to them first (see :attr:`.report.Report.native_buffers`)."""
         self.deep = [0] * count
         self.retained = [0] * count
         self.shared: dict[tuple[int, int], int] = {}
@@ -184,6 +187,7 @@ class Walk:
             walker_peak_bytes=self.limits.peak_bytes,
             capped=self.limits.capped,
             shared=self.shared,
+            native_buffers=dict(self.native),
         )
 
     def _check(self) -> None:
@@ -467,6 +471,7 @@ class Walk:
         index = self.index
         resources = self.resources
         own, mine = self.own, self.mine
+        library = ""
         for key, size in self.libraries.buffers(obj):
             tag = resources.get(key)
             if tag == own or tag == mine:
@@ -474,9 +479,25 @@ class Walk:
             if tag is None:
                 resources[key] = own
                 self.retained[index] += size
+                library = library or self._library_of(type(obj))
+                self.native[library] = self.native.get(library, 0) + size
             else:
                 resources[key] = mine
                 if root_of(tag) >= 0:
                     self.retained[root_of(tag)] -= size
                     self._share(root_of(tag), size)
             self.deep[index] += size
+
+    def _library_of(self, kind: type) -> str:
+        """Whose object holds native buffers: ``numpy`` (an array owning its buffer),
+        ``pyarrow``, ``torch``, ``polars`` or ``plugin`` (a plugged-in sizer)."""
+        found = self.libraries
+        if found.is_array_type(kind):
+            return "numpy"
+        if found.arrow is not None and found.arrow.is_arrow_type(kind):
+            return "pyarrow"
+        if found.torch is not None and found.torch.is_tensor_type(kind):
+            return "torch"
+        if found.polars is not None and found.polars.is_data_type(kind):
+            return "polars"
+        return "plugin"
