@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from ..kernel import gpu_cells
 from ..libraries import pools
 from ..wire.protocol import CellRecord
 from . import children
@@ -29,6 +30,8 @@ class CellReadings:
     def __init__(self, shell: Any, *, output_budget_s: float) -> None:
         self.heap = HeapTracker()
         self.output_cache = OutputCache(shell, budget_s=output_budget_s)
+        self.gpu_start: dict[str, gpu_cells.DeviceStart] = {}
+        """The GPU devices in use at the running cell's start (see :mod:`..kernel.gpu_cells`)."""
 
     def at_start(self, start: CellStart, *, precise: bool) -> None:
         """The allocators' state and the output cache's length; raises on a failed probe."""
@@ -36,6 +39,7 @@ class CellReadings:
         start.out_length = self.output_cache.before_cell()
         start.children_max = children.cell_started(start)  # also samples live children
         start.pools = pools.native_pools()
+        self.gpu_start = gpu_cells.cell_started()  # {} unless a library uses a GPU already
 
     def at_end(self, start: CellStart, record: CellRecord) -> None:
         """Fill ``record``'s heap split, output-cache pin, children and pools. Never raises."""
@@ -55,6 +59,9 @@ class CellReadings:
             record["native_pools"] = pools.pool_deltas(start.pools, pools.native_pools())
         except Exception:
             log.debug("memlens: a probe failed at a cell's end", exc_info=True)
+        gpu = gpu_cells.cell_ended(self.gpu_start)  # never raises; None without a device
+        if gpu:
+            record["gpu"] = gpu  # type: ignore[typeddict-item]
 
     def _split(self, start: CellStart, record: CellRecord) -> None:
         """python_delta, allocator_free_delta and native_delta (see :mod:`.record`)."""

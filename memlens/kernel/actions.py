@@ -4,7 +4,11 @@
 - ``trim``: glibc's ``malloc_trim(0)``, free pages of malloc's heaps back to the OS;
 - ``clear_output_cache``: what ``%reset -f out`` does (empties ``Out``, deletes every
   ``_N``, blanks ``_``, ``__`` and ``___``), without printing and without touching the
-  execution count or the history of inputs.
+  execution count or the history of inputs;
+- ``empty_cache``: ``torch.cuda.empty_cache()`` and CuPy's default pool's
+  ``free_all_blocks()``, the device memory their caching allocators hold free back to the
+  device (only where a library already uses a device: see :mod:`.gpu`); what came back is
+  measured on the device (``device_gave_back``), not in RSS.
 
 Each answer says what it did and the RSS before and after, read in the kernel; freed
 memory that the allocators keep (most of what ``collect`` and ``clear_output_cache`` free)
@@ -20,8 +24,9 @@ from typing import Any, Callable
 from ..probes import allocators
 from ..probes.process import rss
 from ..variables import names
+from . import gpu
 
-ACTIONS = ("collect", "trim", "clear_output_cache")
+ACTIONS = ("collect", "trim", "clear_output_cache", "empty_cache")
 _RESULT = re.compile(r"_\d+\Z")
 _GONE = object()
 
@@ -68,10 +73,15 @@ def _clear_output_cache(shell: Any) -> dict[str, Any]:
     return {"available": True, "cleared": cleared}
 
 
+def _empty_cache(shell: Any) -> dict[str, Any]:
+    return gpu.empty_caches()
+
+
 _DO: dict[str, Callable[[Any], dict[str, Any]]] = {
     "collect": _collect,
     "trim": _trim,
     "clear_output_cache": _clear_output_cache,
+    "empty_cache": _empty_cache,
 }
 
 

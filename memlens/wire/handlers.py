@@ -16,7 +16,7 @@ from typing import Any, Callable
 from .._version import __version__
 from ..bootstrap import INJECTED_FLAG, PACKAGE
 from ..cells import forensics, recorder
-from ..kernel import kernel_memory, run_action
+from ..kernel import gpu_cells, kernel_memory, run_action
 from ..probes.capabilities import capabilities
 from ..probes.process import memory_now
 from ..variables import expand_body, variables_body
@@ -117,6 +117,8 @@ def configure(args: dict[str, Any], options: Options) -> protocol.ConfigureBody:
         body["guard_share"] = active.live.guard_share
     if "live" in args:
         body["live"] = push.want(active.live, options.shell, bool(args["live"]))
+    if "gpu_peak_reset" in args:
+        body["gpu_peak_reset"] = gpu_cells.set_peak_reset(bool(args["gpu_peak_reset"]))
     return body
 
 
@@ -167,7 +169,7 @@ def kernel_memory_body(args: dict[str, Any], options: Options) -> KernelMemoryBo
         pause_every_s=options.pause_every_s,
     )
     allocators = found["allocators"]
-    return {
+    body: KernelMemoryBody = {
         "rss": found["rss"],
         "parts": found["parts"],
         "lower_bounds": found["lower_bounds"],
@@ -177,6 +179,9 @@ def kernel_memory_body(args: dict[str, Any], options: Options) -> KernelMemoryBo
         "trim_can_return": allocators["trim_can_return"],
         "elapsed_s": found["elapsed_s"],
     }
+    if found.get("gpu"):  # only while a library the user imported uses a GPU
+        body["gpu"] = found["gpu"]
+    return body
 
 
 def free_memory(args: dict[str, Any], options: Options) -> FreeMemoryBody:

@@ -1,0 +1,198 @@
+"""The GPU readers' parsing and arithmetic (issue #10), on small fake objects.
+
+These prove only how figures are read and added up, never that the GPU path works on a
+GPU: that is bench/gpu_check.py's job, on a machine with one. The no-GPU path with the
+real libraries is tested in tests/kernel/test_gpu_no_device.py.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from memlens.kernel import gpu, gpu_cells
+from memlens.libraries import gpu_arrays, gpu_devices, gpu_nvml
+from memlens.libraries.gpu_devices import LibraryReading
+
+GiB = 1 << 30
+
+
+def reading(library: str, device: str = "cuda:0", **figures: Any) -> LibraryReading:
+    found = LibraryReading(device, library)
+    for name, value in figures.items():
+        setattr(found, name, value)
+    return found
+
+
+def test_a_device_adds_its_libraries_up_and_cached_free_is_reserved_less_allocated() -> None:
+    torch = reading("torch", allocated=4 * GiB, reserved=6 * GiB, total=80 * GiB, free=70 * GiB)
+    cupy = reading("cupy", allocated=1 * GiB, reserved=1 * GiB)
+    entry = gpu.device_entry("cuda:0", [torch, cupy], None)
+    assert entry == {
+        "device": "cuda:0",
+        "name": None,
+        "libraries": ["cupy", "torch"],
+        "total": 80 * GiB,
+        "used": 10 * GiB,
+        "process": None,
+        "allocated": 5 * GiB,
+        "reserved": 7 * GiB,
+        "cached_free": 2 * GiB,
+    }
+
+
+def test_nvml_fills_what_the_libraries_do_not_say() -> None:
+    usage = gpu_nvml.DeviceUsage()
+    usage.total, usage.used, usage.process, usage.name = 80 * GiB, 9 * GiB, 5 * GiB, "H200"
+    entry = gpu.device_entry("cuda:1", [reading("jax", "cuda:1", allocated=GiB)], usage)
+    assert (entry["total"], entry["used"], entry["process"], entry["name"]) == (
+        80 * GiB,
+        9 * GiB,
+        5 * GiB,
+        "H200",
+    )
+    assert entry["reserved"] is None and entry["cached_free"] == 0
+
+
+def test_readings_group_by_device_in_index_order() -> None:
+    found = gpu.by_device([reading("torch", "cuda:10"), reading("jax", "cuda:2")])
+    assert list(found) == ["cuda:2", "cuda:10"]
+
+
+def test_a_torch_peak_reset_at_the_start_is_exact() -> None:
+    start = gpu_cells.DeviceStart([reading("torch", allocated=GiB, peak=3 * GiB)], None, True)
+    end = [reading("torch", allocated=GiB, peak=5 * GiB)]
+    assert gpu_cells._peak(start, end) == (5 * GiB, True)
+
+
+def test_without_the_reset_a_peak_that_did_not_rise_is_a_lower_bound() -> None:
+    start = gpu_cells.DeviceStart([reading("torch", allocated=GiB, peak=9 * GiB)], None, False)
+    end = [reading("torch", allocated=2 * GiB, peak=9 * GiB)]
+    assert gpu_cells._peak(start, end) == (2 * GiB, False)
+    risen = [reading("torch", allocated=2 * GiB, peak=12 * GiB)]
+    assert gpu_cells._peak(start, risen) == (12 * GiB, True)
+
+
+def test_a_library_that_took_the_device_during_the_cell_has_the_cells_peak() -> None:
+    assert gpu_cells._peak(None, [reading("torch", allocated=0, peak=4 * GiB)]) == (4 * GiB, True)
+
+
+def test_cupy_has_no_peak_counter_and_two_allocating_libraries_are_not_exact() -> None:
+    start = gpu_cells.DeviceStart([reading("cupy", allocated=GiB)], None, False)
+    assert gpu_cells._peak(start, [reading("cupy", allocated=2 * GiB)]) == (2 * GiB, False)
+    both = gpu_cells.DeviceStart(
+        [reading("torch", allocated=0, peak=0), reading("jax", allocated=0, peak=0)], None, True
+    )
+    end = [reading("torch", allocated=0, peak=GiB), reading("jax", allocated=0, peak=GiB)]
+    assert gpu_cells._peak(both, end) == (2 * GiB, False), "an upper bound of the sum"
+
+
+def test_the_gpu_peak_reset_setting_round_trips() -> None:
+    try:
+        assert gpu_cells.set_peak_reset(False) is False and gpu_cells.peak_reset() is False
+        assert gpu_cells.set_peak_reset(True) is True
+    finally:
+        gpu_cells.set_peak_reset(True)
+
+
+def test_nvml_index_prefers_the_pci_bus_then_cuda_visible_devices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.delenv("CUDA_DEVICE_ORDER", raising=False)
+    assert gpu_nvml.nvml_index(0, "0:1a:0.0", 8) == "0:1a:0.0"
+    assert gpu_nvml.nvml_index(0, None, 1) == 0, "a single device"
+    assert gpu_nvml.nvml_index(1, None, 8) is None, "CUDA's default order is not NVML's"
+    monkeypatch.setenv("CUDA_DEVICE_ORDER", "PCI_BUS_ID")
+    assert gpu_nvml.nvml_index(1, None, 8) == 1
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
+    assert gpu_nvml.nvml_index(1, None, 8) == 5
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-8f3a,GPU-11bc")
+    assert gpu_nvml.nvml_index(0, None, 8) is None, "UUIDs are not matched by index"
+
+
+class Process:
+    def __init__(self, pid: int, used: int | None) -> None:
+        self.pid = pid
+        self.usedGpuMemory = used
+
+
+def test_nvml_process_bytes_finds_this_process_only() -> None:
+    listed = [Process(1, 5 * GiB), Process(2, 7 * GiB)]
+    assert gpu_nvml.process_bytes(listed, 2) == 7 * GiB
+    assert gpu_nvml.process_bytes(listed, 3) is None, "another PID namespace"
+    assert gpu_nvml.process_bytes([Process(3, None)], 3) is None, "NVML_VALUE_NOT_AVAILABLE"
+    assert gpu_nvml.process_bytes(None, 3) is None
+
+
+def test_pci_bus_is_in_nvmls_hex_form() -> None:
+    class Properties:
+        pci_domain_id, pci_bus_id, pci_device_id = 0, 0x1A, 0
+
+    assert gpu_devices.pci_bus(Properties()) == "0:1a:0.0"
+    assert gpu_devices.pci_bus(object()) is None
+
+
+def test_driver_open_looks_for_a_descriptor_on_nvidiactl(tmp_path: Path) -> None:
+    (tmp_path / "3").symlink_to("/dev/null")
+    assert gpu_devices.driver_open(str(tmp_path)) is False
+    (tmp_path / "4").symlink_to("/dev/nvidiactl")
+    assert gpu_devices.driver_open(str(tmp_path)) is True
+    assert gpu_devices.driver_open(str(tmp_path / "missing")) is False
+    assert os.path.exists("/dev/nvidiactl") or gpu_devices.driver_open() is False
+
+
+class Memory:
+    """CuPy's ``BaseMemory``: ``ptr`` and ``size`` of one allocation (Cython's readonly
+    attributes are descriptors on the class, as ``__slots__`` are)."""
+
+    __slots__ = ("ptr", "size")
+
+    def __init__(self, ptr: int, size: int) -> None:
+        self.ptr, self.size = ptr, size
+
+
+class MemoryPointer:
+    """CuPy's ``MemoryPointer``: the allocation, the device and an address within it."""
+
+    __slots__ = ("device_id", "mem", "ptr")
+
+    def __init__(self, mem: Memory, offset: int, device_id: int) -> None:
+        self.mem, self.ptr, self.device_id = mem, mem.ptr + offset, device_id
+
+
+class FakeCupyArray:
+    def __init__(self, data: MemoryPointer) -> None:
+        self._data = data
+
+    @property
+    def data(self) -> MemoryPointer:
+        return self._data
+
+
+def test_a_cupy_view_and_its_base_name_one_allocation() -> None:
+    arrays = gpu_arrays.CupyArrays(FakeCupyArray)
+    memory = Memory(0x7F0000000000, 256 << 20)
+    base = FakeCupyArray(MemoryPointer(memory, 0, 1))
+    view = FakeCupyArray(MemoryPointer(memory, 4096, 1))
+    expected = [(("cuda:1", 0x7F0000000000), 256 << 20)]
+    assert arrays.buffers(base) == expected and arrays.buffers(view) == expected
+    assert arrays.buffers(FakeCupyArray(MemoryPointer(Memory(0, 0), 0, 0))) == []
+
+
+def test_device_keys_are_told_from_host_keys() -> None:
+    assert gpu_arrays.is_device_key("cuda:0") and gpu_arrays.is_device_key("cuda:12")
+    assert not gpu_arrays.is_device_key("cpu") and not gpu_arrays.is_device_key("plugin")
+
+
+def test_jax_arrays_on_the_cpu_have_no_device_buffers() -> None:
+    jnp = pytest.importorskip("jax.numpy")
+    found = gpu_arrays.gpu_arrays()
+    assert found is not None and found.jax is not None
+    array = jnp.ones(1000)
+    assert found.is_array_type(type(array))
+    assert found.buffers(array) == [], "host memory, not a device's"
+    assert gpu_devices.jax_readings() == [], "JAX's CPU backend is no GPU"
