@@ -88,8 +88,27 @@ describe('badge readout', () => {
     expect(tip).toContain('untouched pages)   -1.0 MiB');
     expect(tip).toContain('(fragmentation)   +3.0 MiB');
     expect(tip).toContain('output cache (Out, _): ±0 B');
-    expect(tip).toContain('exact (VmHWM');
+    // Plain words first, the technical names on the line under it.
+    expect(tip).toContain(
+      "above the start), exact: the kernel's high-water mark, reset at the cell's start\n  (VmHWM of /proc/self/status, reset through /proc/self/clear_refs)"
+    );
     expect(tip).toContain('<cell>:3  4.0 KiB in 2 blocks');
+  });
+
+  it('names a sampled peak in plain words, its source under it, and no source for none', () => {
+    const sampled = badgeTooltip(
+      record({ peak_method: 'sampled', sample_interval_s: 0.01 }),
+      'binary'
+    );
+    expect(sampled).toContain(
+      'sampled every 10 ms: short spikes can be missed\n  (RSS from /proc/self/statm'
+    );
+    const none = badgeTooltip(
+      record({ peak_method: 'none', rss_peak: null }),
+      'binary'
+    );
+    expect(none).toContain('not measured on this platform\n\n');
+    expect(none).not.toContain('/proc');
   });
 
   it('says when a cell raised', () => {

@@ -99,16 +99,36 @@ export function badgeLevel(
   return 'normal';
 }
 
-/** How the peak was measured, in words. */
+/** How the peak was measured, in plain words (for a data scientist). */
 export function peakMethodText(record: ICellRecord): string {
   switch (record.peak_method) {
     case 'exact':
-      return 'exact (VmHWM reset via /proc/self/clear_refs at the cell start)';
+      return "exact: the kernel's high-water mark, reset at the cell's start";
     case 'sampled':
       return `sampled every ${formatDuration(record.sample_interval_s ?? 0)}: short spikes can be missed`;
     default:
       return 'not measured on this platform';
   }
+}
+
+/**
+ * How the peak was measured, by its technical names (for an engineer), or
+ * null when the plain words say it all.
+ */
+export function peakMethodDetail(record: ICellRecord): string | null {
+  switch (record.peak_method) {
+    case 'exact':
+      return '(VmHWM of /proc/self/status, reset through /proc/self/clear_refs)';
+    case 'sampled':
+      return '(RSS from /proc/self/statm, polled on a thread)';
+    default:
+      return null;
+  }
+}
+
+/** An indented line under the one above, if there is one. */
+function detailLines(detail: string | null): string[] {
+  return detail === null ? [] : [`  ${detail}`];
 }
 
 /** The whole record, a line per fact, for the badge's tooltip. */
@@ -119,6 +139,7 @@ export function badgeTooltip(record: ICellRecord, units: Units): string {
     `Execution ${record.execution_count ?? '—'}${record.success ? '' : ' (raised an error)'} · ${formatDuration(record.duration_s)}`,
     `RSS before ${bytes(record.rss_before)} → after ${bytes(record.rss_after)} (${delta(rssDelta(record))})`,
     `Peak ${bytes(record.rss_peak)} (${delta(peakAbove(record))} above the start), ${peakMethodText(record)}`,
+    ...detailLines(peakMethodDetail(record)),
     '',
     'The RSS change is made of:',
     `  heap in use (live Python objects and malloc)   ${delta(record.python_delta)}`,

@@ -48,7 +48,7 @@ test.describe('Per-cell badges', () => {
     expect(peak).toBeGreaterThan(100);
     await expect(badge(page, SCRIPT_VERSION)).toHaveAttribute(
       'title',
-      /exact \(VmHWM/
+      /exact: the kernel's high-water mark, reset at the cell's start\n {2}\(VmHWM/
     );
     await expect(badge(page, SETUP)).toHaveText(BADGE_TEXT);
     // A markdown cell never gets a badge.
