@@ -499,6 +499,15 @@ class CellRecord(CellRecordRequired, total=False):
     """What the cell did to each GPU device in use (one entry per device), read from the
     libraries that had initialized it. Absent when no device was in use at the cell's end
     (memlens never creates a CUDA context) and from older kernels."""
+    bound: list[str] | None
+    """The names this cell bound or rebound to another object, in the namespace's order: the user
+    namespace after the cell compared, name by name, with the object identities it had after
+    the previous recorded cell (names starting with `_`, IPython's own names and those it hid
+    left out; modules, classes and functions included: the frontend joins these names with the
+    Variables rows). A rebinding to an object that reuses the old one's identity (it was freed
+    first) is missed; a name bound by a silent execute between cells counts for the next cell.
+    Null when the namespace was not compared (it has more names than the recorder compares, or
+    could not be read). Absent from older kernels' records."""
 
 
 class CellsBody(TypedDict):
@@ -1967,6 +1976,27 @@ SCHEMA: dict[str, Any] = {
                         "from the libraries that had initialized it. Absent when no device was in "
                         "use at the cell's end (memlens never creates a CUDA context) and from "
                         "older kernels."
+                    ),
+                },
+                "bound": {
+                    "type": [
+                        "array",
+                        "null",
+                    ],
+                    "items": {
+                        "type": "string",
+                    },
+                    "description": (
+                        "The names this cell bound or rebound to another object, in the "
+                        "namespace's order: the user namespace after the cell compared, name by "
+                        "name, with the object identities it had after the previous recorded cell "
+                        "(names starting with `_`, IPython's own names and those it hid left out; "
+                        "modules, classes and functions included: the frontend joins these names "
+                        "with the Variables rows). A rebinding to an object that reuses the old "
+                        "one's identity (it was freed first) is missed; a name bound by a silent "
+                        "execute between cells counts for the next cell. Null when the namespace "
+                        "was not compared (it has more names than the recorder compares, or could "
+                        "not be read). Absent from older kernels' records."
                     ),
                 },
                 "precise": {
