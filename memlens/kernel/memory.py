@@ -31,6 +31,7 @@ from ..probes.breakdown import gpu_resident, resident_kinds
 from ..probes.process import rss
 from ..sizing import measure
 from ..variables import names
+from .gpu import gpu_devices
 
 PARTS = (
     "variables",
@@ -139,7 +140,10 @@ def kernel_memory(
     ``allocators`` (``pymalloc_free``, ``malloc_free``, ``malloc_free_resident`` and
     ``trim_can_return``, in bytes: what a ``malloc_trim`` may give back; pymalloc's free
     memory it cannot), ``native_pool_bytes`` (library -> bytes its pool reports, which
-    overlaps the other parts, see :func:`_native_pools`) and ``elapsed_s``. ``shell``: the
+    overlaps the other parts, see :func:`_native_pools`), ``elapsed_s``, and ``gpu`` only
+    while a library the user imported uses a GPU device: one dict per device (``device``,
+    ``name``, ``libraries``, ``total``, ``used``, ``process``, ``allocated``, ``reserved``,
+    ``cached_free``, in bytes, see :mod:`.gpu`), device memory never in ``rss``. ``shell``: the
     IPython shell (default: the running one; without one, ``__main__``'s globals are the
     variables). Outside Linux the kinds of pages are unknown: the variables' part and the
     others are still sized, ``libraries_and_code`` is 0 and ``rest`` takes what is left.
@@ -186,6 +190,7 @@ def kernel_memory(
     parts["gpu_runtime"] = min(gpu or 0, file_backed)
     parts["libraries_and_code"] = file_backed - parts["gpu_runtime"]
     parts["rest"] = left
+    devices = gpu_devices()  # [] (and nothing read) unless a library uses a device
     return {
         "rss": total,
         "parts": parts,
@@ -194,4 +199,5 @@ def kernel_memory(
         "allocators": details,
         "native_pool_bytes": pools,
         "elapsed_s": time.perf_counter() - started,
+        **({"gpu": devices} if devices else {}),
     }

@@ -20,6 +20,8 @@ from __future__ import annotations
 from typing import Any
 
 from .arrow_data import ArrowData, arrow_data
+from .gpu_arrays import GpuArrays, is_device_key
+from .gpu_arrays import gpu_arrays as _gpu_arrays
 from .lookup import Buffer
 from .numpy_arrays import ArrayLayout, NumpyArrays, numpy_arrays
 from .pandas_frames import PandasFrames, pandas_frames, sizes_itself
@@ -33,6 +35,7 @@ __all__ = [
     "ArrayLayout",
     "ArrowData",
     "Buffer",
+    "GpuArrays",
     "Libraries",
     "NumpyArrays",
     "PandasFrames",
@@ -41,6 +44,7 @@ __all__ = [
     "arrow_data",
     "column_data",
     "column_shape",
+    "is_device_key",
     "numpy_arrays",
     "pandas_frames",
     "polars_data",
@@ -63,6 +67,8 @@ class Libraries:
         self.torch = torch_tensors()
         self.arrow = arrow_data()
         self.polars = polars_data()
+        self.gpu = _gpu_arrays()
+        """CuPy and JAX arrays: their device buffers only (keyed ``cuda:N``)."""
         self.shared_buffers = self.torch is not None or self.arrow is not None
         """numpy, torch and pyarrow can share one buffer (``torch.from_numpy``, zero-copy
         arrow arrays): numpy buffers are then counted by address too."""
@@ -79,6 +85,7 @@ class Libraries:
             or (self.arrow is not None and self.arrow.is_arrow_type(kind))
             or (self.shared_buffers and self.is_array_type(kind))
             or (self.polars is not None and self.polars.is_data_type(kind))
+            or (self.gpu is not None and self.gpu.is_array_type(kind))
             or sizers.sizer_for(kind) is not None
         )
 
@@ -120,8 +127,10 @@ class Libraries:
         return total
 
     def buffers(self, obj: object) -> list[Buffer]:
-        """The native buffers behind a buffer-owning numpy array, a tensor (in CPU
-        memory) or pyarrow data, keyed by address. Never raises."""
+        """The native buffers behind a buffer-owning numpy array, a tensor or pyarrow data,
+        keyed by address; a CUDA tensor's and CuPy and JAX arrays' on a GPU are keyed by
+        device (``cuda:N``, see :func:`is_device_key`): the walk counts those apart from
+        host memory. Never raises."""
         kind = type(obj)
         numpy = self.numpy
         if numpy is not None and issubclass(kind, numpy.ndarray):
@@ -135,6 +144,8 @@ class Libraries:
             return self.polars.buffers(obj)
         if self.arrow is not None and self.arrow.is_arrow_type(kind):
             return self.arrow.buffers(obj)
+        if self.gpu is not None and self.gpu.is_array_type(kind):
+            return self.gpu.buffers(obj)
         sizer = sizers.sizer_for(kind)
         return [] if sizer is None else plugged_buffers(sizer, obj)
 

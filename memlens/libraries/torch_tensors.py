@@ -47,8 +47,8 @@ class TorchTensors:
         return issubclass(kind, self.tensor)
 
     def buffers(self, obj: object) -> list[Buffer]:
-        """The storage of a tensor in CPU memory, a sparse one's index and value tensors',
-        and its gradient's. Never raises."""
+        """The storage of a tensor in CPU memory or on a CUDA device (keyed ``cuda:N``), a
+        sparse one's index and value tensors', and its gradient's. Never raises."""
         found: list[Buffer] = []
         read = self.read
         quiet = self.quiet
@@ -69,14 +69,19 @@ class TorchTensors:
                             grad = read["grad"](tensor)  # (which warns on other tensors)
                             if grad is not None:
                                 pending.append(grad)
-                        if read["device"](tensor).type != "cpu":
-                            continue
+                        device = read["device"](tensor)
+                        if device.type == "cpu":
+                            place = "cpu"
+                        elif device.type == "cuda":  # device memory (see .gpu_arrays)
+                            place = f"cuda:{int(device.index or 0)}"
+                        else:
+                            continue  # meta tensors hold none; other devices are not read
                         parts = self.layouts.get(read["layout"](tensor))
                         if parts is not None:
                             pending.extend(read[part](tensor)() for part in parts)
                             continue
                         storage = read["untyped_storage"](tensor)()
-                        found.append((("cpu", int(storage.data_ptr())), int(storage.nbytes())))
+                        found.append(((place, int(storage.data_ptr())), int(storage.nbytes())))
                     except Exception:
                         continue
         except Exception:

@@ -43,7 +43,7 @@ DEEP_NESTING_LEVELS = 1000
 class RootSizes:
     """The sizes of one root (a variable, or a group of objects measured together)."""
 
-    __slots__ = ("deep", "flags", "objects", "partial", "retained")
+    __slots__ = ("deep", "device", "flags", "objects", "partial", "retained")
 
     def __init__(
         self,
@@ -52,6 +52,8 @@ class RootSizes:
         objects: int = 0,
         partial: bool = False,
         flags: Iterable[str] = (),
+        *,
+        device: int = 0,
     ) -> None:
         self.deep = deep
         """Bytes of every object reachable from the root, each counted once."""
@@ -66,6 +68,9 @@ class RootSizes:
         to be shown as "≥"."""
         self.flags: list[str] = sorted(set(flags))
         """Oddities met on the way (see the module's flag constants)."""
+        self.device = device
+        """GPU bytes reachable from the root (CUDA tensors' storages, CuPy and JAX arrays on
+        a GPU), each device buffer once: device memory, never part of ``deep``/``retained``."""
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RootSizes):

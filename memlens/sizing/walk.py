@@ -114,6 +114,9 @@ class Walk:
         of the object that led to them first (see :attr:`.report.Report.native_buffers`)."""
         self.deep = [0] * count
         self.retained = [0] * count
+        self.device = [0] * count
+        """GPU bytes each root reaches (device buffers, each once per root): never in
+        ``deep`` or ``retained`` (see :attr:`.report.RootSizes.device`)."""
         self.shared: dict[tuple[int, int], int] = {}
         """Bytes two roots share (see :attr:`.report.Report.shared`)."""
         self.objects = [0] * count
@@ -177,6 +180,7 @@ class Walk:
                 self.objects[i],
                 self.partial[i],
                 self.flags[i],
+                device=self.device[i],
             )
             for i in range(count)
         ]
@@ -475,6 +479,10 @@ class Walk:
         for key, size in self.libraries.buffers(obj):
             tag = resources.get(key)
             if tag == own or tag == mine:
+                continue
+            if libraries.is_device_key(key[0]):  # GPU memory: its own figure, not RSS
+                resources[key] = own if tag is None else mine
+                self.device[index] += size
                 continue
             if tag is None:
                 resources[key] = own
