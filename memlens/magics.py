@@ -19,6 +19,7 @@ from typing import Any
 
 from .cells import recorder
 from .wire import log
+from .wire.messages import CellGpu
 from .wire.protocol import CellRecord
 
 _MiB = 1 << 20
@@ -76,7 +77,33 @@ def format_readout(record: CellRecord) -> str:
     if children is not None and children >= _NOTABLE:
         # Its own line: child processes' memory is not the kernel's RSS.
         line += f"\n[memlens] child processes peak {format_size(children)}"
+    for device in record.get("gpu") or []:  # device memory: its own line, never RSS
+        line += "\n" + format_gpu(device)
     return line
+
+
+def format_gpu(device: CellGpu) -> str:
+    """``[memlens] cuda:0 allocated +0 B · peak 5.0 GiB · reserved +4.0 GiB · process
+    5.5 GiB``; ``≥`` before a peak that is a lower bound; the cell that created the
+    device's CUDA context says so."""
+    parts: list[str] = []
+    before, after = device["allocated_before"], device["allocated_after"]
+    if after is not None:
+        change = after - before if before is not None else after
+        parts.append(f"allocated {format_size(change, signed=True)}")
+    peak = device["peak"]
+    if peak is not None:
+        bound = "" if device["peak_exact"] else "\u2265 "  # a lower bound
+        parts.append(f"peak {bound}{format_size(peak)}")
+    held, held_after = device["reserved_before"], device["reserved_after"]
+    if held_after is not None:
+        change = held_after - held if held is not None else held_after
+        parts.append(f"reserved {format_size(change, signed=True)}")
+    if device["process_after"] is not None:
+        parts.append(f"process {format_size(device['process_after'])}")
+    if device["context_created"]:
+        parts.append("created the CUDA context")
+    return f"[memlens] {device['device']} " + " \u00b7 ".join(parts)
 
 
 def _print_readout(record: CellRecord) -> None:

@@ -196,3 +196,41 @@ def test_jax_arrays_on_the_cpu_have_no_device_buffers() -> None:
     assert found.is_array_type(type(array))
     assert found.buffers(array) == [], "host memory, not a device's"
     assert gpu_devices.jax_readings() == [], "JAX's CPU backend is no GPU"
+
+
+def test_the_load_ext_readout_gives_each_device_its_own_line() -> None:
+    from memlens.magics import format_readout
+
+    record: Any = {
+        "rss_before": 100 << 20,
+        "rss_after": 228 << 20,
+        "rss_peak": 228 << 20,
+        "peak_method": "exact",
+        "duration_s": 0.5,
+        "allocator_free_delta": 0,
+        "output_cache_delta": 0,
+    }
+    assert "cuda" not in format_readout(record), "no device in use: no GPU line"
+    record["gpu"] = [
+        {
+            "device": "cuda:0",
+            "allocated_before": GiB,
+            "allocated_after": GiB,
+            "peak": 5 * GiB,
+            "peak_exact": True,
+            "reserved_before": GiB,
+            "reserved_after": 5 * GiB,
+            "process_before": 2 * GiB,
+            "process_after": 6 * GiB,
+            "context_created": False,
+        }
+    ]
+    lines = format_readout(record).splitlines()
+    assert lines[1] == (
+        "[memlens] cuda:0 allocated +0 B \u00b7 peak 5.0 GiB \u00b7 reserved +4.0 GiB"
+        " \u00b7 process 6.0 GiB"
+    ), lines
+    record["gpu"][0].update(peak_exact=False, allocated_before=None, context_created=True)
+    line = format_readout(record).splitlines()[1]
+    assert "allocated +1.0 GiB" in line and "peak \u2265 5.0 GiB" in line, line
+    assert line.endswith("created the CUDA context"), line
