@@ -18,13 +18,28 @@ export const FREE_BUTTONS: ReadonlyArray<[FreeAction, string, string]> = [
     'clear_output_cache',
     'Clear output cache',
     'Empty Out and _N, like %reset -f out (the execution count stays)'
+  ],
+  [
+    'empty_cache',
+    'Empty GPU caches',
+    "torch.cuda.empty_cache() and CuPy's free_all_blocks(): cached device memory back to the GPU"
   ]
 ];
+
+/** Actions shown only while the kernel uses a GPU. */
+const GPU_ACTIONS: ReadonlySet<FreeAction> = new Set(['empty_cache']);
 
 /** What an action gave back, in words ("gave back 212 MiB"). */
 export function freedText(body: IFreeMemoryBody, units: Units): string {
   if (!body.available) {
     return 'not available in this kernel';
+  }
+  if (body.action === 'empty_cache') {
+    // Measured on the device: what the caching allocators held and gave back.
+    const back = body.device_gave_back ?? 0;
+    return back > 0
+      ? `gave back ${formatBytes(back, units)} to the GPU`
+      : 'gave nothing back to the GPU (nothing was cached)';
   }
   const what =
     body.gave_back > 0
@@ -40,20 +55,25 @@ export function freedText(body: IFreeMemoryBody, units: Units): string {
 }
 
 /**
- * The three buttons that free memory, each with what it last gave back.
- * `onFree` is called with the action; all are disabled while one runs.
+ * The buttons that free memory, each with what it last gave back (the GPU's
+ * only while `gpu`: the kernel uses a device). `onFree` is called with the
+ * action; all are disabled while one runs.
  */
 export function renderFreeing(
   freed: Partial<Record<FreeAction, IFreeMemoryBody>>,
   freeing: FreeAction | null,
   onFree: (action: FreeAction) => void,
-  units: Units
+  units: Units,
+  gpu = false
 ): HTMLElement {
   const list = document.createElement('div');
   list.className = 'jp-MemlensFree';
   list.setAttribute('role', 'group');
   list.setAttribute('aria-label', 'Free memory');
   for (const [action, label, hint] of FREE_BUTTONS) {
+    if (!gpu && GPU_ACTIONS.has(action)) {
+      continue;
+    }
     const row = document.createElement('div');
     row.className = 'jp-MemlensFree-row';
     row.dataset.action = action;

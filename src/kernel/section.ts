@@ -6,6 +6,7 @@ import type { Units } from '../common/settings';
 import { ModelSection } from '../sidebar/section';
 import { renderBreakdown } from './breakdown';
 import { renderFreeing } from './freeing';
+import { renderGpu } from './gpu';
 import { renderKernelErrors } from './errors';
 import { element } from '../common/dom';
 
@@ -151,12 +152,18 @@ namespace Private {
     if (model.breakdown) {
       nodes.push(renderBreakdown(model.breakdown, units));
     }
+    // GPU devices the kernel uses (device memory, apart from the RSS above).
+    const gpu = renderGpu(model.breakdown?.gpu, units);
+    if (gpu) {
+      nodes.push(gpu);
+    }
     nodes.push(
       renderFreeing(
         model.freed,
         model.freeing,
         action => model.requestFree(action),
-        units
+        units,
+        gpu !== null
       )
     );
     const errors = renderKernelErrors(model.snapshot ?? info.memory);
