@@ -19,12 +19,12 @@ address-space limit) use a dict with the same interface.
 
 Tags are small non-negative ints; 0 means "not met yet". Every operation is C-level
 ``map`` over a whole batch: no Python code runs per object except for objects whose tag
-changes from one root's to another's.
+changes from one root's to another's, or that repeat within a batch. On the map, a batch
+is claimed with as few passes per object as can be checked (:mod:`.claims`).
 """
 
 from __future__ import annotations
 
-import collections
 import itertools
 import mmap
 import operator
@@ -33,8 +33,9 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-UNSEEN = 0
-"""The tag of an object not met yet."""
+from .claims import DENSE as _DENSE
+from .claims import UNSEEN, MapClaims
+from .claims import discard as _discard
 
 UNSEEN_TAG = UNSEEN
 """The walk's tags: an object not met yet."""
@@ -67,17 +68,11 @@ _GROW_AT = 1 << 13
 _ADDRESS_BITS = {"x86_64": 47, "amd64": 47, "aarch64": 48, "arm64": 48}
 """User address space per architecture (Linux), where the map is used at all."""
 
-_DENSE = 64
-"""Keys per page of the map above which a batch's pages are taken as one range."""
 
 _MAP_NORESERVE = getattr(mmap, "MAP_NORESERVE", 0x4000)  # 0x4000 on x86-64 and AArch64
 
 _repeat = itertools.repeat
 _rshift = operator.rshift
-
-
-def _discard(iterator: Iterable[Any]) -> None:
-    collections.deque(iterator, 0)
 
 
 def _address_bits() -> int | None:
@@ -86,7 +81,7 @@ def _address_bits() -> int | None:
     return _ADDRESS_BITS.get(platform.machine().lower())
 
 
-class Owners:
+class Owners(MapClaims):
     """Tags by object, for one walk; :meth:`close` frees the table.
 
     ``tags`` is how many distinct tag values (0 included) the walk uses.
@@ -131,13 +126,8 @@ class Owners:
         view = self.view
         highest = max(keys)
         if view is not None and highest < self.limit:
-            # Read, translate and write back item by item in one C-level pass, so that an
-            # object met twice in this batch is new only the first time.
-            old, kept = itertools.tee(map(view.__getitem__, keys))
-            _discard(map(view.__setitem__, keys, map(translate.__getitem__, old)))
-            tags = list(kept)
-            del old, kept
-        elif view is None:
+            return self._claim_mapped(anchors, keys, translate, highest)
+        if view is None:
             by_key = dict(zip(keys, anchors))  # each object once
             if len(by_key) < len(keys):
                 keys = list(by_key)
@@ -199,13 +189,15 @@ class Owners:
             else:
                 entries[key] = tag
 
-    def _count_pages(self, keys: list[int], highest: int | None = None) -> None:
-        """Add the pages of the map that ``keys`` (``highest`` their maximum, if known)
-        fall in to :attr:`pages`."""
+    def _count_pages(
+        self, keys: list[int], highest: int | None = None, lowest: int | None = None
+    ) -> None:
+        """Add the pages of the map that ``keys`` (``highest`` and ``lowest`` their maximum
+        and minimum, if known) fall in to :attr:`pages`."""
         if self.view is None or not keys:
             return
         shift = self.page_shift
-        first = min(keys) >> shift
+        first = (min(keys) if lowest is None else lowest) >> shift
         last = (max(keys) if highest is None else highest) >> shift
         if (last - first) * _DENSE < len(keys):
             # Objects allocated together: every page between the first and the last is
