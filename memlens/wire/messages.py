@@ -510,7 +510,7 @@ class CellRecord(CellRecordRequired, total=False):
     could not be read). Absent from older kernels' records."""
 
 
-class CellsBody(TypedDict):
+class CellsBodyRequired(TypedDict):
     """The body of a `cells` reply."""
 
     records: list[CellRecord]
@@ -521,6 +521,28 @@ class CellsBody(TypedDict):
     """Records with `seq` up to this fell out of the bounded history (0 if none did)."""
     precise: bool
     """Whether precise (tracemalloc) mode is on."""
+
+
+class CellsBody(CellsBodyRequired, total=False):
+    """The body of a `cells` reply."""
+
+    out_pins: list[OutPin]
+    """The results IPython's output cache still pins (`Out[n]`, `_n`, `_`, `__`, `___`) as the
+    kernel last checked (at the end of the last recorded cell), by `Out` key, oldest first.
+    Absent from older kernels."""
+
+
+class OutPin(TypedDict):
+    """One result the output cache pins."""
+
+    execution_count: int
+    """Its key in `Out`: the execution count of the cell that returned it."""
+    deep: int
+    """Its deep size in bytes, measured when it was pinned (completed later in the background
+    when the cell's budget cut it short). A variable may hold it too: it is then not the
+    output cache's alone."""
+    complete: bool
+    """False while `deep` is a lower bound."""
 
 
 class ConfigureBodyRequired(TypedDict):
@@ -2061,12 +2083,54 @@ SCHEMA: dict[str, Any] = {
                     "type": "boolean",
                     "description": "Whether precise (tracemalloc) mode is on.",
                 },
+                "out_pins": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/$defs/OutPin",
+                    },
+                    "description": (
+                        "The results IPython's output cache still pins (`Out[n]`, `_n`, `_`, `__`, "
+                        "`___`) as the kernel last checked (at the end of the last recorded cell), "
+                        "by `Out` key, oldest first. Absent from older kernels."
+                    ),
+                },
             },
             "required": [
                 "records",
                 "last_seq",
                 "dropped_before",
                 "precise",
+            ],
+        },
+        "OutPin": {
+            "type": "object",
+            "description": "One result the output cache pins.",
+            "properties": {
+                "execution_count": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": (
+                        "Its key in `Out`: the execution count of the cell that returned it."
+                    ),
+                },
+                "deep": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": (
+                        "Its deep size in bytes, measured when it was pinned (completed later in "
+                        "the background when the cell's budget cut it short). A variable may hold "
+                        "it too: it is then not the output cache's alone."
+                    ),
+                },
+                "complete": {
+                    "type": "boolean",
+                    "description": "False while `deep` is a lower bound.",
+                },
+            },
+            "required": [
+                "execution_count",
+                "deep",
+                "complete",
             ],
         },
         "ConfigureBody": {
