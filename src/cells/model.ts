@@ -57,6 +57,51 @@ export class CellHistoryModel {
     return this._lastSeq;
   }
 
+  /**
+   * The `after` of the next `cells` request: `lastSeq`, or lower so that the
+   * kernel sends again the newest two records whose output-cache pin it may
+   * still complete (`output_cache_complete` false: it completes the pin in the
+   * background and updates the record, same seq; a cell that starts stops it,
+   * so older records are final).
+   */
+  get refetchAfter(): number {
+    let after = this._lastSeq;
+    let seen = 0;
+    for (let i = this._entries.length - 1; i >= 0 && seen < 2; i--) {
+      const entry = this._entries[i];
+      if (entry.kind === 'restart') {
+        break;
+      }
+      if (entry.kind !== 'record' || entry.pid !== this._pid) {
+        continue;
+      }
+      seen++;
+      if (entry.record.output_cache_complete === false) {
+        after = Math.min(after, entry.record.seq - 1);
+      }
+    }
+    return after;
+  }
+
+  /**
+   * The seq of the newest record when the kernel may still complete its
+   * output-cache pin (nothing ran after it); null otherwise.
+   */
+  get awaitingCompletion(): number | null {
+    for (let i = this._entries.length - 1; i >= 0; i--) {
+      const entry = this._entries[i];
+      if (entry.kind === 'record' && entry.pid === this._pid) {
+        return entry.record.output_cache_complete === false
+          ? entry.record.seq
+          : null;
+      }
+      if (entry.kind === 'restart') {
+        return null;
+      }
+    }
+    return null;
+  }
+
   /** Whether the kernel runs in precise (tracemalloc) mode. */
   get precise(): boolean {
     return this._precise;
@@ -188,7 +233,11 @@ export class CellHistoryModel {
     this._changed.emit();
   }
 
-  /** Add records of the current process (oldest first); duplicates are ignored. */
+  /**
+   * Add records of the current process (oldest first). A record already held
+   * replaces the held one when the kernel completed its output-cache pin since
+   * (same seq); other duplicates are ignored.
+   */
   add(records: ReadonlyArray<ICellRecord>, precise: boolean): void {
     const pid = this._pid;
     if (pid === null) {
@@ -198,6 +247,7 @@ export class CellHistoryModel {
     this._precise = precise;
     for (const record of records) {
       if (record.seq <= this._lastSeq) {
+        changed = this._completed(pid, record) || changed;
         continue;
       }
       this._lastSeq = record.seq;
@@ -222,6 +272,39 @@ export class CellHistoryModel {
 
   dispose(): void {
     Signal.clearData(this);
+  }
+
+  /**
+   * Replace the held record with this seq by `record` when its output-cache
+   * pin changed (the kernel completed it); returns whether it did.
+   */
+  private _completed(pid: number, record: ICellRecord): boolean {
+    for (let i = this._entries.length - 1; i >= 0; i--) {
+      const entry = this._entries[i];
+      if (entry.kind === 'restart') {
+        return false;
+      }
+      if (
+        entry.kind !== 'record' ||
+        entry.pid !== pid ||
+        entry.record.seq !== record.seq
+      ) {
+        continue;
+      }
+      const held = entry.record;
+      if (
+        held.output_cache_complete === record.output_cache_complete &&
+        held.output_cache_delta === record.output_cache_delta
+      ) {
+        return false;
+      }
+      this._entries[i] = { kind: 'record', pid, record };
+      if (held.cell_id !== null && this._latest.get(held.cell_id) === held) {
+        this._latest.set(held.cell_id, record);
+      }
+      return true;
+    }
+    return false;
   }
 
   private _entries: HistoryEntry[] = [];

@@ -8,6 +8,7 @@ import { KernelModel } from '../kernel/model';
 import { KernelMemoryReader } from './kernelMemory';
 import { KernelSettings } from './kernelSettings';
 import { KernelReadings } from './readings';
+import { CompletionWatcher } from './completion';
 import { SessionKeeper } from './lifecycle';
 import { KernelLiveness, type IRunningCell as RunningCell } from './liveness';
 import type { IKernelInfo, ILastExit } from '../wire/protocol';
@@ -55,6 +56,10 @@ export class NotebookConnection implements IDisposable {
       budgetMs: options.variablesBudgetMs ?? DEFAULT_SETTINGS.variablesBudgetMs,
       memoryCapMiB:
         options.variablesMemoryCapMiB ?? DEFAULT_SETTINGS.variablesMemoryCapMiB
+    });
+    this._completion = new CompletionWatcher({
+      history: this.history,
+      pull: () => this.pullCells()
     });
     // Last: the keeper may start connecting at once.
     this._keeper = new SessionKeeper({
@@ -183,6 +188,7 @@ export class NotebookConnection implements IDisposable {
     }
     this._isDisposed = true;
     this._keeper.dispose();
+    this._completion.dispose();
     Signal.clearData(this);
     this.kernelMemory.dispose();
     this.model.dispose();
@@ -237,6 +243,7 @@ export class NotebookConnection implements IDisposable {
   }
 
   private _keeper: SessionKeeper;
+  private _completion: CompletionWatcher;
   private _readings: KernelReadings;
   private _isActive = false;
   private _settings: KernelSettings;

@@ -74,8 +74,9 @@ export class KernelReadings {
       return;
     }
     try {
+      // Records whose output-cache pin the kernel may still complete come again.
       const body = await session.request('cells', {
-        after: this._history.lastSeq
+        after: this._history.refetchAfter
       });
       if (session === this._current()) {
         this._history.add(body.records, body.precise);
