@@ -1,0 +1,73 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+
+import {
+  deviceBytesText,
+  gpuBadgePart,
+  gpuTooltipLines
+} from '../../src/kernel/gpuText';
+import type { ICellRecord, IVariablesBody } from '../../src/wire/protocol';
+
+const examples = (
+  JSON.parse(
+    readFileSync(
+      join(__dirname, '..', '..', 'protocol', 'messages.json'),
+      'utf-8'
+    )
+  ) as { valid: { name: string; message: unknown }[] }
+).valid;
+
+function message<T>(name: string): T {
+  const found = examples.find(e => e.name === name);
+  if (!found) {
+    throw new Error(name);
+  }
+  return found.message as T;
+}
+
+const CONTEXT = message<ICellRecord>(
+  'a cell record that created the CUDA context and dropped a 4 GiB tensor'
+);
+const HOST_ONLY = message<ICellRecord>('a cell record');
+
+describe('gpuBadgePart', () => {
+  it('is absent without a device in use', () => {
+    expect(gpuBadgePart(HOST_ONLY, 'binary')).toBeNull();
+  });
+
+  it('sums the allocated change and the peak, marking a lower bound', () => {
+    expect(gpuBadgePart(CONTEXT, 'binary')).toBe('GPU ±0 B, peak 4.0 GiB');
+    const bound = {
+      ...CONTEXT,
+      gpu: [{ ...CONTEXT.gpu![0], peak_exact: false }]
+    };
+    expect(gpuBadgePart(bound, 'binary')).toBe('GPU ±0 B, peak ≥ 4.0 GiB');
+  });
+});
+
+describe('gpuTooltipLines', () => {
+  it('splits each device apart from the RSS and names the context cell', () => {
+    const lines = gpuTooltipLines(CONTEXT, 'binary');
+    expect(lines[1]).toBe('GPU cuda:0 (device memory, not in the RSS above):');
+    expect(lines).toContain('  peak 4.0 GiB (exact)');
+    expect(lines).toContain('  this cell created the CUDA context');
+    expect(lines.some(line => line.includes('(NVML)'))).toBe(true);
+    expect(gpuTooltipLines(HOST_ONLY, 'binary')).toEqual([]);
+  });
+});
+
+describe('deviceBytesText', () => {
+  it("reads a row's GPU bytes, only when it has some", () => {
+    const body = message<{ body: IVariablesBody }>(
+      'variables reply: a CUDA model (device bytes beside host sizes)'
+    ).body;
+    expect(deviceBytesText(body.rows[0], 'binary')).toBe('GPU 4.0 MiB');
+    expect(deviceBytesText({ ...body.rows[0], partial: true }, 'binary')).toBe(
+      'GPU ≥ 4.0 MiB'
+    );
+    expect(
+      deviceBytesText({ partial: false, device_bytes: 0 }, 'binary')
+    ).toBeNull();
+    expect(deviceBytesText({ partial: false }, 'binary')).toBeNull();
+  });
+});
