@@ -6,6 +6,7 @@ import {
   gpuBadgePart,
   gpuTooltipLines
 } from '../../src/kernel/gpuText';
+import { badgeText, badgeTooltip } from '../../src/cells/readout';
 import type { ICellRecord, IVariablesBody } from '../../src/wire/protocol';
 
 const examples = (
@@ -69,5 +70,16 @@ describe('deviceBytesText', () => {
       deviceBytesText({ partial: false, device_bytes: 0 }, 'binary')
     ).toBeNull();
     expect(deviceBytesText({ partial: false }, 'binary')).toBeNull();
+  });
+});
+
+describe('the badge', () => {
+  it('shows a GPU part and splits it in the tooltip only when a device was in use', () => {
+    expect(badgeText(CONTEXT, 'binary')).toContain(' · GPU ±0 B, peak 4.0 GiB');
+    expect(badgeTooltip(CONTEXT, 'binary')).toContain(
+      'this cell created the CUDA context'
+    );
+    expect(badgeText(HOST_ONLY, 'binary')).not.toContain('GPU');
+    expect(badgeTooltip(HOST_ONLY, 'binary')).not.toContain('GPU');
   });
 });

@@ -3,6 +3,7 @@
 import { MIB } from '../common/constants';
 import { formatBytes, formatDelta, formatDuration } from '../common/format';
 import type { ICellRecord } from '../wire/protocol';
+import { gpuBadgePart, gpuTooltipLines } from '../kernel/gpuText';
 import type { Units } from '../common/settings';
 
 /** The badge's colour band. */
@@ -41,6 +42,11 @@ export function badgeText(record: ICellRecord, units: Units): string {
     parts.push(`Out pins ≥ ${formatDelta(pinned, units)}`);
   } else if (pinsMostOfIt(record)) {
     parts.push(`Out pins ${formatDelta(pinned, units)}`);
+  }
+  // Device memory, only when a GPU was in use (never part of the RSS above).
+  const gpu = gpuBadgePart(record, units);
+  if (gpu) {
+    parts.push(gpu);
   }
   // Precise mode slows cells down: the badge says it was on.
   if (record.precise) {
@@ -164,6 +170,7 @@ export function badgeTooltip(record: ICellRecord, units: Units): string {
       '  (subprocesses, fork children, pool workers: their own memory, not in the RSS above)'
     );
   }
+  lines.push(...gpuTooltipLines(record, units));
   const precise = record.precise;
   if (precise) {
     lines.push(
