@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from ..sizing import measure
 from ..variables.names import output_history
+from ..wire.messages import OutPin
 
 log = logging.getLogger("memlens")
 _GONE = object()
@@ -185,6 +186,16 @@ class OutputCache:
         """Bytes of all results memlens saw pinned and still pinned (as last checked)."""
         with self._lock:
             return sum(size for _, size in self._pinned.values())
+
+    def pins(self) -> list[OutPin]:
+        """Each pinned result (as last checked) by its key in ``Out``, oldest first: its
+        deep size and whether that is complete."""
+        with self._lock:
+            pins: list[OutPin] = [
+                {"execution_count": key, "deep": size, "complete": identity not in self._incomplete}
+                for identity, (key, size) in self._pinned.items()
+            ]
+        return sorted(pins, key=lambda pin: pin["execution_count"])
 
     def pinned_complete(self) -> bool:
         """Whether :meth:`pinned` is complete (no pinned size is a lower bound)."""

@@ -17,6 +17,7 @@ from ..kernel import gpu_cells
 from ..libraries import pools
 from ..wire.protocol import CellRecord
 from . import children
+from .bindings import Bindings
 from .heap import HeapTracker
 from .output_cache import OutputCache
 from .record import CellStart
@@ -31,6 +32,8 @@ class CellReadings:
         self.heap = HeapTracker()
         self.output_cache = OutputCache(shell, budget_s=output_budget_s)
         self.gpu_start: dict[str, gpu_cells.DeviceStart] = {}
+        self.bindings = Bindings(shell)
+        """The names each cell bound (see :mod:`.bindings`); what is bound now is no cell's."""
         """The GPU devices in use at the running cell's start (see :mod:`..kernel.gpu_cells`)."""
 
     def at_start(self, start: CellStart, *, precise: bool) -> None:
@@ -42,7 +45,8 @@ class CellReadings:
         self.gpu_start = gpu_cells.cell_started()  # {} unless a library uses a GPU already
 
     def at_end(self, start: CellStart, record: CellRecord) -> None:
-        """Fill ``record``'s heap split, output-cache pin, children and pools. Never raises."""
+        """Fill ``record``'s heap split, output-cache pin, children, pools, the names the
+        cell bound and its GPU reading. Never raises."""
         try:
             self._split(start, record)
         except Exception:
@@ -59,6 +63,10 @@ class CellReadings:
             record["native_pools"] = pools.pool_deltas(start.pools, pools.native_pools())
         except Exception:
             log.debug("memlens: a probe failed at a cell's end", exc_info=True)
+        try:
+            record["bound"] = self.bindings.after_cell()
+        except Exception:
+            log.debug("memlens: comparing the namespace failed", exc_info=True)
         gpu = gpu_cells.cell_ended(self.gpu_start)  # never raises; None without a device
         if gpu:
             record["gpu"] = gpu  # type: ignore[typeddict-item]

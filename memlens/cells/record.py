@@ -50,6 +50,9 @@ What a record's numbers mean (sizes in bytes, deltas are *after - before* of the
 ``native_pools``
     Change in the native pools the imported libraries expose, by name (pyarrow's): the
     named part of ``native_delta`` (see :mod:`memlens.libraries.pools`).
+``bound``
+    The names the cell bound or rebound to another object, in the namespace's order
+    (None: not compared); see :mod:`memlens.cells.bindings`.
 
 The three parts add up to the RSS change by construction. Each is None where its
 sources are missing (no glibc 2.33+ for ``mallinfo2``, no readable pymalloc report).

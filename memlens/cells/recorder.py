@@ -123,6 +123,7 @@ class CellRecorder:
             "last_seq": last_seq,
             "dropped_before": dropped_before,
             "precise": self._want_precise,
+            "out_pins": self._readings.output_cache.pins(),
         }
 
     def records(self) -> list[dict[str, Any]]:

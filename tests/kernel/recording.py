@@ -19,6 +19,7 @@ MiB = 1 << 20
 
 RECORD_KEYS = [
     "allocator_free_delta",
+    "bound",
     "cell_id",
     "children_peak",
     "duration_s",
