@@ -307,7 +307,10 @@ class Walk:
                 self._count(fresh, bits, self.index, level, anchors=True, present=known)
             for tag, objects in moved.items():
                 # The root that met them last, alone (context) or after others (sharer).
-                self._count(objects, bits, root_of(tag), level, anchors=True, sharer=tag)
+                known = present if len(objects) == whole else None
+                self._count(
+                    objects, bits, root_of(tag), level, anchors=True, sharer=tag, present=known
+                )
 
     def _claim(self, anchors: list[object]) -> tuple[list[object], dict[int, list[object]]]:
         """Split shared-looking objects into those no root reached before (claimed for this
