@@ -234,3 +234,212 @@ def test_the_load_ext_readout_gives_each_device_its_own_line() -> None:
     line = format_readout(record).splitlines()[1]
     assert "allocated +1.0 GiB" in line and "peak \u2265 5.0 GiB" in line, line
     assert line.endswith("created the CUDA context"), line
+
+
+def fake_module(name: str, **members: Any) -> Any:
+    import types
+
+    module = types.ModuleType(name)
+    for key, member in members.items():
+        setattr(module, key, member)
+    return module
+
+
+def test_torch_is_read_only_once_initialized_and_only_on_devices_with_a_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Parsing only: torch's own counters (memory_stats' keys) from a stand-in torch.cuda."""
+    import sys
+
+    asked: list[str] = []
+    initialized = [False]
+
+    def stats(index: int) -> dict[str, int]:
+        asked.append(f"stats {index}")
+        return {
+            "allocated_bytes.all.current": GiB * (index + 1),
+            "reserved_bytes.all.current": 3 * GiB,
+            "allocated_bytes.all.peak": 5 * GiB,
+        }
+
+    class Properties:
+        name = "NVIDIA H200"
+        pci_domain_id, pci_bus_id, pci_device_id = 0, 0x1B, 0
+
+    cuda = fake_module(
+        "torch.cuda",
+        is_initialized=lambda: initialized[0],
+        device_count=lambda: 2,
+        current_device=lambda: 0,
+        memory_stats=stats,
+        mem_get_info=lambda index: (70 * GiB, 80 * GiB),
+        get_device_properties=lambda index: Properties(),
+    )
+    core = fake_module("torch._C", _cuda_hasPrimaryContext=lambda index: index == 1)
+    monkeypatch.setitem(sys.modules, "torch", fake_module("torch", _C=core, cuda=cuda))
+    monkeypatch.setitem(sys.modules, "torch.cuda", cuda)
+    assert gpu_devices.torch_readings() == [] and asked == [], "not initialized: nothing read"
+    initialized[0] = True
+    (found,) = gpu_devices.torch_readings()
+    assert asked == ["stats 1"], "only the device with a context"
+    assert (found.device, found.allocated, found.reserved, found.peak) == (
+        "cuda:1",
+        2 * GiB,
+        3 * GiB,
+        5 * GiB,
+    )
+    assert (found.total, found.free, found.name, found.pci_bus) == (
+        80 * GiB,
+        70 * GiB,
+        "NVIDIA H200",
+        "0:1b:0.0",
+    )
+    (short,) = gpu_devices.torch_readings(full=False)
+    assert short.total is None and short.name is None, "a cell reads only the counters"
+
+
+def test_jax_is_read_only_when_its_gpu_backend_exists(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parsing only: memory_stats() of a stand-in JAX GPU device."""
+    import sys
+
+    class Device:
+        local_hardware_id = 2
+        id = 7
+        device_kind = "NVIDIA H200"
+
+        def memory_stats(self) -> dict[str, int]:
+            return {"bytes_in_use": GiB, "pool_bytes": 4 * GiB, "peak_bytes_in_use": 2 * GiB}
+
+    class Client:
+        def local_devices(self) -> list[Device]:
+            return [Device()]
+
+    backends: dict[str, Any] = {"cpu": Client()}
+    bridge = fake_module("jax._src.xla_bridge", _backends=backends)
+    monkeypatch.setitem(sys.modules, "jax._src.xla_bridge", bridge)
+    assert gpu_devices.jax_readings() == [], "only a CPU backend"
+    backends["cuda"] = Client()
+    (found,) = gpu_devices.jax_readings()
+    assert (found.device, found.allocated, found.reserved, found.peak, found.name) == (
+        "cuda:2",
+        GiB,
+        4 * GiB,
+        2 * GiB,
+        "NVIDIA H200",
+    )
+
+
+def test_cupys_pool_is_asked_only_once_the_driver_is_open(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Parsing only: CuPy's default pool, behind the driver gate."""
+    import sys
+
+    asked: list[str] = []
+
+    class Pool:
+        def used_bytes(self) -> int:
+            asked.append("used")
+            return GiB
+
+        def total_bytes(self) -> int:
+            asked.append("total")
+            return 3 * GiB
+
+    monkeypatch.setitem(sys.modules, "cupy", fake_module("cupy", get_default_memory_pool=Pool))
+    device = fake_module("cupy.cuda.device", get_device_id=lambda: 0)
+    monkeypatch.setitem(sys.modules, "cupy.cuda.device", device)
+    monkeypatch.setattr(gpu_devices, "driver_open", lambda: False)
+    assert gpu_devices.cupy_readings() == [] and asked == [], "the driver is not open"
+    monkeypatch.setattr(gpu_devices, "driver_open", lambda: True)
+    (found,) = gpu_devices.cupy_readings()
+    assert (found.device, found.allocated, found.reserved) == ("cuda:0", GiB, 3 * GiB)
+
+
+class FakeTorchCuda:
+    """A stand-in torch.cuda on one device with a context: its counters move as told."""
+
+    def __init__(self) -> None:
+        self.allocated, self.reserved, self.peak = GiB, 2 * GiB, 3 * GiB
+        self.calls: list[str] = []
+
+    def module(self) -> Any:
+        def reset(index: int) -> None:
+            self.calls.append("reset")
+            self.peak = self.allocated
+
+        def empty() -> None:
+            self.calls.append("empty_cache")
+            self.reserved = self.allocated
+
+        return fake_module(
+            "torch.cuda",
+            is_initialized=lambda: True,
+            device_count=lambda: 1,
+            memory_stats=lambda index: {
+                "allocated_bytes.all.current": self.allocated,
+                "reserved_bytes.all.current": self.reserved,
+                "allocated_bytes.all.peak": self.peak,
+            },
+            reset_peak_memory_stats=reset,
+            empty_cache=empty,
+        )
+
+
+@pytest.fixture
+def fake_torch(monkeypatch: pytest.MonkeyPatch) -> FakeTorchCuda:
+    import sys
+
+    fake = FakeTorchCuda()
+    cuda = fake.module()
+    core = fake_module("torch._C", _cuda_hasPrimaryContext=lambda index: True)
+    monkeypatch.setitem(sys.modules, "torch", fake_module("torch", _C=core, cuda=cuda))
+    monkeypatch.setitem(sys.modules, "torch.cuda", cuda)
+    monkeypatch.setattr(gpu, "device_usage", lambda device, pci: None)
+    monkeypatch.setattr(gpu_cells, "nvml_usage", lambda device, group: None)
+    return fake
+
+
+def test_a_cell_resets_the_peak_at_its_start_and_reads_the_change(
+    fake_torch: FakeTorchCuda,
+) -> None:
+    """Arithmetic only, on a stand-in torch.cuda."""
+    started = gpu_cells.cell_started()
+    assert fake_torch.calls == ["reset"] and started["cuda:0"].reset
+    fake_torch.peak = 5 * GiB  # a 4 GiB tensor made and dropped
+    fake_torch.reserved = 5 * GiB
+    (entry,) = gpu_cells.cell_ended(started) or []
+    assert entry == {
+        "device": "cuda:0",
+        "allocated_before": GiB,
+        "allocated_after": GiB,
+        "peak": 5 * GiB,
+        "peak_exact": True,
+        "reserved_before": 2 * GiB,
+        "reserved_after": 5 * GiB,
+        "process_before": None,
+        "process_after": None,
+        "context_created": False,
+    }
+    (first,) = gpu_cells.cell_ended({}) or []
+    assert first["context_created"] is True and first["allocated_before"] is None
+
+
+def test_without_the_setting_the_peak_is_not_reset(fake_torch: FakeTorchCuda) -> None:
+    try:
+        gpu_cells.set_peak_reset(False)
+        started = gpu_cells.cell_started()
+        assert fake_torch.calls == [] and not started["cuda:0"].reset
+    finally:
+        gpu_cells.set_peak_reset(True)
+    (entry,) = gpu_cells.cell_ended(started) or []
+    assert entry["peak_exact"] is False and entry["peak"] == GiB, "a lower bound"
+
+
+def test_empty_cache_measures_the_drop_of_reserved_bytes(fake_torch: FakeTorchCuda) -> None:
+    (device,) = gpu.gpu_devices()
+    assert device["cached_free"] == GiB and device["libraries"] == ["torch"]
+    done = gpu.empty_caches()
+    assert fake_torch.calls == ["empty_cache"]
+    assert done["available"] is True and done["device_gave_back"] == GiB
+    assert done["gpu"][0]["reserved"] == GiB
