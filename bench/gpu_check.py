@@ -31,7 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -381,6 +381,14 @@ def jax_arrays(workdir: Path) -> None:
         )
 
 
+def section(name: str, run_it: Callable[[Path], None], workdir: Path) -> None:
+    """Run one group of checks; one that raises fails and the next still runs."""
+    try:
+        run_it(workdir)
+    except Exception as error:  # a missing library, a CPU-only torch, a time-out...
+        check(f"{name} ran", False, repr(error)[:300])
+
+
 def main() -> None:
     print(f"# {platform.platform()}, Python {platform.python_version()}")
     found = gpus()
@@ -390,17 +398,17 @@ def main() -> None:
         if not installed("torch"):
             check("torch is installed", False)
         else:
-            no_context(workdir, bool(found))
+            section("no context", lambda path: no_context(path, bool(found)), workdir)
         if not found:
             print("no GPU: GPU checks not run")
         else:
-            torch_cells_and_pane(workdir)
+            section("torch", torch_cells_and_pane, workdir)
             if installed("cupy"):
-                cupy_arrays(workdir)
+                section("CuPy", cupy_arrays, workdir)
             else:
                 print("     CuPy not installed: its checks not run")
             if installed("jax"):
-                jax_arrays(workdir)
+                section("JAX", jax_arrays, workdir)
             else:
                 print("     JAX not installed: its checks not run")
     print(f"# {len(FAILED)} failed" + (f": {FAILED}" if FAILED else ""))
