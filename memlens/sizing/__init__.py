@@ -1,11 +1,13 @@
 """Deep and retained sizes of objects (see :mod:`.measuring` for what is counted).
 
 Modules, one job each: :mod:`.measuring` (the public functions), :mod:`.walk` (the
-batched walk), :mod:`.batches` (how work is cut), :mod:`.referents` (what the gc does not
-report), :mod:`.sizes` and :mod:`.sizeof` (bytes of objects, hostile ones included),
-:mod:`.kinds` (type classification), :mod:`.shared` (who else holds an object),
-:mod:`.owners` (which root reached an object), :mod:`.budget` (time and memory limits),
-:mod:`.report` (the value objects and flags).
+batched walk: set-up and running), :mod:`.discovery` (counting a batch of referents),
+:mod:`.careful` (objects sized one by one: native buffers, opaque objects), :mod:`.batches`
+(how work is cut), :mod:`.referents` (what the gc does not report), :mod:`.sizes` and
+:mod:`.sizeof` (bytes of objects, hostile ones included), :mod:`.kinds` (type
+classification), :mod:`.shared` (who else holds an object), :mod:`.owners` (which root
+reached an object) and :mod:`.claims` (claiming a batch on its memory map),
+:mod:`.budget` (time and memory limits), :mod:`.report` (the value objects and flags).
 """
 
 from __future__ import annotations

@@ -77,9 +77,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Callable
 
 from .budget import Limits, default_cap_bytes
+from .careful import Root
 from .report import Report
 from .sizeof import Known
-from .walk import Root, Walk
+from .walk import Walk
 
 
 def deep_size(obj: object) -> int:
