@@ -411,6 +411,49 @@ def at_scale(count: int) -> list[dict[str, Any]]:
     return rows
 
 
+def table_costs(count: int = 3_000_000) -> list[dict[str, Any]]:
+    """What the owners table's steps cost an object (ns, CPU time, best of 3): its keys
+    (``id >> 4``), a read, a write of one value, and the read-translate-write that
+    ``claim`` did item by item before (``itertools.tee``), each a C-level ``map`` over
+    ``count`` floats' keys on a ``MAP_NORESERVE`` memory map as the walk makes it."""
+    import collections
+    import itertools
+    import mmap
+    import operator
+
+    floats = [float(i) for i in range(count)]
+    table = mmap.mmap(-1, 1 << 43, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | 0x4000)
+    view = memoryview(table).cast("B")
+    translate = [4] * 8
+    keys = list(map(operator.rshift, map(id, floats), itertools.repeat(4)))
+
+    def tee() -> None:
+        old, kept = itertools.tee(map(view.__getitem__, keys))
+        collections.deque(map(view.__setitem__, keys, map(translate.__getitem__, old)), 0)
+        list(kept)
+
+    steps: dict[str, Callable[[], object]] = {
+        "keys (id >> 4)": lambda: list(map(operator.rshift, map(id, floats), itertools.repeat(4))),
+        "read": lambda: list(map(view.__getitem__, keys)),
+        "write one value": lambda: collections.deque(
+            map(view.__setitem__, keys, itertools.repeat(5)), 0
+        ),
+        "read-translate-write (tee)": tee,
+        "min and max of the keys": lambda: (min(keys), max(keys)),
+    }
+    rows = []
+    for label, step in steps.items():
+        best = float("inf")
+        for _ in range(3):
+            started = time.process_time()
+            step()
+            best = min(best, time.process_time() - started)
+        rows.append({"step": label, "ns an object": best / count * 1e9})
+    view.release()
+    table.close()
+    return rows
+
+
 def issue9_rows() -> list[dict[str, Any]]:
     """Issue #9's table: memlens' deep size / tracemalloc's truth (pyarrow's pool growth
     added), each object built in this process; needs numpy, pandas 2+ (and numpy 2's
@@ -496,10 +539,16 @@ def main() -> None:
         help="only the shared-objects walks at this many floats (issue #9: 30000000)",
     )
     parser.add_argument("--issue9", action="store_true", help="only issue #9's table")
+    parser.add_argument(
+        "--table-costs", action="store_true", help="only the owners table's steps, per object"
+    )
     args = parser.parse_args()
     print(f"python {platform.python_version()}, {platform.platform()}")
     if args.issue9:
         print(table(issue9_rows(), {"truth": ",", "memlens / truth": ".3f"}))
+        return
+    if args.table_costs:
+        print(table(table_costs(), {"ns an object": ".0f"}))
         return
     if args.scale:
         rows = at_scale(args.scale)
