@@ -74,6 +74,7 @@ class Limits:
         cap_bytes: int,
         should_stop: Callable[[], bool] | None,
         pause_every_s: float | None,
+        progress: Callable[[int], None] | None = None,
     ) -> None:
         self.budget_s = budget_s
         self.shares = [float(weight) for weight in shares]
@@ -86,6 +87,10 @@ class Limits:
         self.peak_bytes = 0
         """The most the walker's memory estimate reached, in bytes."""
         self.capped = False
+        self.progress = progress
+        """Called at each check with the objects visited so far (``walked``)."""
+        self.walked: Callable[[], int] | None = None
+        """Objects visited so far; set by whoever runs the walk."""
 
     def start(self, started: float) -> None:
         """The walk starts now (``time.perf_counter()``)."""
@@ -122,6 +127,8 @@ class Limits:
             raise Stop(BUDGET, everything=False)
         if self.should_stop is not None and self.should_stop():
             raise Stop(INTERRUPTED, everything=True)
+        if self.progress is not None and self.walked is not None:
+            self.progress(self.walked())
         if self.pause_every_s is not None and now - self.last_pause > self.pause_every_s:
             time.sleep(PAUSE_S)
             self.last_pause = time.perf_counter()

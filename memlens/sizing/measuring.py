@@ -118,6 +118,7 @@ def measure(
     pause_every_s: float | None = None,
     user_sizeof: bool = True,
     known_sizes: Mapping[int, Known] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Report:
     """Deep and retained sizes of ``roots``, each root a group of objects sized together.
 
@@ -138,6 +139,7 @@ def measure(
       basic size counts instead); a mock's is never run either way.
     - ``known_sizes``: ``checked_getsizeof`` results already read, by object id (objects
       the caller keeps alive): a ``__sizeof__`` written in Python is not called again.
+    - ``progress``: called every few milliseconds with the objects visited so far.
     """
     limits = Limits(
         budget_s=budget_s,
@@ -145,6 +147,7 @@ def measure(
         cap_bytes=default_cap_bytes() if cap_bytes is None else cap_bytes,
         should_stop=should_stop,
         pause_every_s=pause_every_s,
+        progress=progress,
     )
     walk = Walk(
         roots,
@@ -154,4 +157,5 @@ def measure(
         user_sizeof=user_sizeof,
         known_sizes=known_sizes,
     )
+    limits.walked = lambda: sum(walk.objects)
     return walk.run()

@@ -50,7 +50,7 @@ from typing import Any, Callable
 from .. import libraries, sizing
 from ..wire.messages import SharedWith
 from ..wire.protocol import ChildRow, ExpandBody, PathStep, VariableRow, VariablesBody
-from . import describe, parts
+from . import describe, kept, parts
 from . import names as namespace
 
 RETAINED_APPROX = "retained_approx"
@@ -130,27 +130,42 @@ def variables_body(
     should_stop: Callable[[], bool] | None = None,
     pause_every_s: float | None = None,
     cap_bytes: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> VariablesBody:
-    """The body of a ``variables`` reply for ``shell`` (an IPython shell, or None)."""
+    """The body of a ``variables`` reply for ``shell`` (an IPython shell, or None).
+
+    Sizes kept from earlier walks (:mod:`.kept`) stand in for a walk: a stable request
+    walks only its new variables; any other walks all, the changed ones first."""
     started = time.perf_counter()
     user_ns = _user_ns(shell)
     variables, hidden, cache = _world(shell, user_ns)
     wanted = set(complete or ())
-    described = {name: _Described(value) for name, value in variables}
+    fresh = {kept.OUTPUT_CACHE_KEY if name == OUTPUT_CACHE_NAME else name for name in wanted}
+    plan = kept.Plan(kept.STORE, variables, cache, hidden, fresh)  # before describing: reprint
+    described = {
+        name: _Described(value)
+        for name, value in variables
+        if not (plan.stable and name in plan.kept)
+    }
+    if not plan.stable:
+        plan.reprint(variables, cache, hidden)
 
-    def order(item: tuple[str, object]) -> tuple[int, int]:
+    def order(item: tuple[str, object]) -> tuple[int, int, int]:
         name = item[0]
-        return (0 if name in wanted else 1, described[name].getsizeof or 0)
+        first = 0 if name in wanted else 1
+        return (first, 1 if name in plan.kept else 0, described[name].getsizeof or 0)
 
-    ordered = sorted(variables, key=order)
+    walked = [item for item in variables if not (plan.stable and item[0] in plan.kept)]
+    ordered = sorted(walked, key=order)
     roots: list[list[object]] = [[value] for _, value in ordered]
     shares = [COMPLETE_SHARE if name in wanted else 1.0 for name, _ in ordered]
-    if cache is not None:
+    if cache is not None and not plan.stable:
         roots.append(cache)
-        shares.append(1.0)
-    roots.append(hidden)
-    shares.append(0.0)
-    known = {id(value): _known(described[name]) for name, value in variables}
+        shares.append(COMPLETE_SHARE if OUTPUT_CACHE_NAME in wanted else 1.0)
+    if not plan.stable:
+        roots.append(hidden)
+        shares.append(0.0)
+    known = {id(value): _known(described[name]) for name, value in walked}
     report = sizing.measure(
         roots,
         budget_s=budget_ms / 1000.0,
@@ -160,62 +175,90 @@ def variables_body(
         skip=_skipped(shell, user_ns),
         should_stop=should_stop,
         pause_every_s=pause_every_s,
+        progress=progress,
     )
     approx = report.partial
-    names = [name for name, _ in ordered] + ([OUTPUT_CACHE_NAME] if cache is not None else [])
+    names = [name for name, _ in ordered]
+    if cache is not None and not plan.stable:
+        names.append(OUTPUT_CACHE_NAME)
     holders = _holders(report.shared, names)
+    present = {name for name, _ in variables} | ({OUTPUT_CACHE_NAME} if cache else set())
     rows: list[VariableRow] = []
+    finished: list[tuple[str, object, VariableRow]] = []
     for index, ((name, value), sizes) in enumerate(zip(ordered, report.roots)):
         about = described[name]
         flags = _flags([*about.flags, *sizes.flags], sizes.partial, approx)
         if user_ns.get(name, _GONE) is not value:
             flags = sorted({*flags, MUTATED})
-        rows.append(
-            {
-                "name": name,
-                "type": about.type,
-                "shape": about.shape,
-                "getsizeof": about.getsizeof,
-                "deep": sizes.deep,
-                "retained": sizes.retained,
-                "partial": sizes.partial,
-                "flags": flags,
-                "expandable": about.expandable,
-            }
-        )
-        if holders.get(index) and sizes.retained < sizes.deep:
-            rows[-1]["shared_with"] = holders[index]
-    rows.sort(key=lambda row: (-row["retained"], row["name"]))
-    output_cache: VariableRow | None = None
-    if cache is not None:
-        out = cache[0]
-        sizes = report.roots[len(ordered)]
-        size, flag = sizing.checked_getsizeof(out)
-        output_cache = {
-            "name": OUTPUT_CACHE_NAME,
-            "type": OUTPUT_CACHE_TYPE,
-            "shape": describe.shape(out),
-            "getsizeof": size,
+        row: VariableRow = {
+            "name": name,
+            "type": about.type,
+            "shape": about.shape,
+            "getsizeof": about.getsizeof,
             "deep": sizes.deep,
             "retained": sizes.retained,
             "partial": sizes.partial,
-            "flags": _flags(
-                [*([] if flag is None else [flag]), *sizes.flags], sizes.partial, approx
-            ),
-            "expandable": parts.expandable(out),
+            "flags": flags,
+            "expandable": about.expandable,
         }
-        if holders.get(len(ordered)) and sizes.retained < sizes.deep:
+        if holders.get(index) and sizes.retained < sizes.deep:
+            row["shared_with"] = holders[index]
+        if not sizes.partial and MUTATED not in flags:
+            finished.append((name, value, row))
+        elif name in plan.kept:
+            row = plan.kept_row(name, row, present)
+        rows.append(row)
+    if plan.stable:
+        rows += [plan.kept_row(name, None, present) for name, _ in variables if name in plan.kept]
+    output_cache: VariableRow | None = None
+    if cache is not None and plan.stable:
+        output_cache = plan.kept_row(kept.OUTPUT_CACHE_KEY, None, present)
+        output_cache["name"] = OUTPUT_CACHE_NAME
+    elif cache is not None:
+        output_cache = _output_cache_row(cache, report.roots[len(ordered)], approx)
+        if holders.get(len(ordered)) and output_cache["retained"] < output_cache["deep"]:
             output_cache["shared_with"] = holders[len(ordered)]
+        if not output_cache["partial"]:
+            finished.append((kept.OUTPUT_CACHE_KEY, cache[0], output_cache))
+        elif kept.OUTPUT_CACHE_KEY in plan.kept:
+            output_cache = plan.kept_row(kept.OUTPUT_CACHE_KEY, None, present)
+            output_cache["name"] = OUTPUT_CACHE_NAME
+    kept.STORE.remember(
+        plan,
+        finished,
+        {name for name, _ in variables} | ({kept.OUTPUT_CACHE_KEY} if cache else set()),
+        complete=not report.partial,
+        cell=kept.last_cell(shell),
+        walked_all=not plan.stable,
+    )
+    rows.sort(key=lambda row: (-row["retained"], row["name"]))
+    shown = [*rows, *([output_cache] if output_cache else [])]
     return {
         "rows": rows,
         "output_cache": output_cache,
-        "partial": report.partial,
+        "partial": any(row["partial"] for row in shown),
         "stats": {
             "elapsed_ms": round((time.perf_counter() - started) * 1000.0, 3),
             "objects": report.objects,
             "walker_peak_bytes": report.walker_peak_bytes,
             "capped": report.capped,
         },
+    }
+
+
+def _output_cache_row(cache: list[object], sizes: sizing.RootSizes, approx: bool) -> VariableRow:
+    out = cache[0]
+    size, flag = sizing.checked_getsizeof(out)
+    return {
+        "name": OUTPUT_CACHE_NAME,
+        "type": OUTPUT_CACHE_TYPE,
+        "shape": describe.shape(out),
+        "getsizeof": size,
+        "deep": sizes.deep,
+        "retained": sizes.retained,
+        "partial": sizes.partial,
+        "flags": _flags([*([] if flag is None else [flag]), *sizes.flags], sizes.partial, approx),
+        "expandable": parts.expandable(out),
     }
 
 
@@ -229,6 +272,7 @@ def expand_body(
     should_stop: Callable[[], bool] | None = None,
     pause_every_s: float | None = None,
     cap_bytes: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ExpandBody:
     """The body of an ``expand`` reply; raises :class:`.parts.PathError` when
     the path does not lead to an object (any more). A child's retained size is what
@@ -273,6 +317,7 @@ def expand_body(
         skip=_skipped(shell, user_ns),
         should_stop=should_stop,
         pause_every_s=pause_every_s,
+        progress=progress,
     )
     report = walk(roots, budget_s=budget_ms / 1000.0, shares=shares, fence=containers)
     approx = report.partial

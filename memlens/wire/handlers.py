@@ -11,6 +11,7 @@ import functools
 import os
 import platform
 import sys
+from contextlib import AbstractContextManager
 from typing import Any, Callable
 
 from .._version import __version__
@@ -20,16 +21,23 @@ from ..kernel import gpu_cells, kernel_memory, run_action
 from ..probes.capabilities import capabilities
 from ..probes.process import memory_now
 from ..variables import expand_body, variables_body
-from . import log, protocol, push
+from . import log, protocol, push, running
 from .bodies import probe_list, snapshot_body
 from .live_bodies import last_exit_body, live_body, with_limit
-from .messages import FreeMemoryBody, KernelMemoryBody, LastExitBody, LiveBody
+from .messages import (
+    CancelBody,
+    FreeMemoryBody,
+    KernelMemoryBody,
+    LastExitBody,
+    LiveBody,
+    ProgressBody,
+)
 
 
 class Options:
     """How a handler may run: the shell it reads, whether to stop early, how to share the GIL."""
 
-    __slots__ = ("pause_every_s", "shell", "should_stop")
+    __slots__ = ("pause_every_s", "progress", "shell", "should_stop", "track")
 
     def __init__(
         self,
@@ -37,6 +45,8 @@ class Options:
         *,
         should_stop: Callable[[], bool] | None = None,
         pause_every_s: float | None = None,
+        progress: Callable[[int], None] | None = None,
+        track: Callable[[str, str], AbstractContextManager[None]] | None = None,
     ) -> None:
         self.shell = shell
         """The user's IPython shell; None outside IPython."""
@@ -44,6 +54,10 @@ class Options:
         """Called now and then by a walk; True makes it stop with partial rows."""
         self.pause_every_s = pause_every_s
         """A walk sleeps briefly after each stretch of this many seconds (None: never)."""
+        self.progress = progress
+        """Told the objects a walk has visited so far, every few milliseconds."""
+        self.track = track
+        """Wraps the handler with the request's id and command (``progress``, ``cancel``)."""
 
 
 def _version_of(module_name: str, distribution: str) -> str:
@@ -145,6 +159,7 @@ def variables(args: dict[str, Any], options: Options) -> protocol.VariablesBody:
         should_stop=options.should_stop,
         pause_every_s=options.pause_every_s,
         cap_bytes=_cap_bytes(args),
+        progress=options.progress,
     )
 
 
@@ -158,6 +173,7 @@ def expand(args: dict[str, Any], options: Options) -> protocol.ExpandBody:
         should_stop=options.should_stop,
         pause_every_s=options.pause_every_s,
         cap_bytes=_cap_bytes(args),
+        progress=options.progress,
     )
 
 
@@ -188,6 +204,14 @@ def free_memory(args: dict[str, Any], options: Options) -> FreeMemoryBody:
     return run_action(args["action"], options.shell)  # type: ignore[return-value]
 
 
+def progress(args: dict[str, Any], options: Options) -> ProgressBody:
+    return running.progress_body()
+
+
+def cancel(args: dict[str, Any], options: Options) -> CancelBody:
+    return running.cancel(args.get("request"))
+
+
 Handler = Callable[[dict[str, Any], Options], protocol.ReplyBody]
 
 HANDLERS: dict[protocol.Command, Handler] = {
@@ -201,6 +225,8 @@ HANDLERS: dict[protocol.Command, Handler] = {
     "last_exit": last_exit,
     "kernel_memory": kernel_memory_body,
     "free_memory": free_memory,
+    "progress": progress,
+    "cancel": cancel,
 }
 
 BACKGROUND_COMMANDS = frozenset(("variables", "expand", "kernel_memory", "free_memory"))
@@ -210,4 +236,8 @@ actions that free memory, run in order after any walk)."""
 
 def body_for(request: protocol.Request, options: Options) -> protocol.ReplyBody:
     """The reply body of a decoded request; raises what its handler raises."""
-    return HANDLERS[request["command"]](request["args"], options)
+    handler = HANDLERS[request["command"]]
+    if options.track is None:
+        return handler(request["args"], options)
+    with options.track(request["id"], request["command"]):
+        return handler(request["args"], options)

@@ -40,6 +40,8 @@ Command = Literal[
     "last_exit",
     "kernel_memory",
     "free_memory",
+    "progress",
+    "cancel",
 ]
 """What a request asks the kernel to do."""
 COMMANDS: tuple[Command, ...] = (
@@ -53,6 +55,8 @@ COMMANDS: tuple[Command, ...] = (
     "last_exit",
     "kernel_memory",
     "free_memory",
+    "progress",
+    "cancel",
 )
 
 ErrorCode = Literal["bad_request", "protocol_mismatch", "unknown_command", "internal"]
@@ -115,22 +119,23 @@ Flag = Literal[
 ]
 """Something met while describing or sizing an object: `budget` (the walk ran out of time: sizes
 are lower bounds), `capped` (the walker's own memory reached its cap: lower bounds),
-`interrupted` (a cell started and the walk stopped: lower bounds), `mutated` (the object
-changed, or its name was rebound, while it was measured), `sizeof_raised` / `sizeof_negative`
-/ `sizeof_absurd` (`__sizeof__` raised, returned a negative number, or claimed more bytes than
-the machine has: its basic size was counted instead), `deep_nesting` (nested deeper than
-Python's recursion limit; sizes are still right), `fenced` (the walk stopped at an object held
-outside this one), `getattr_hostile` (the class customizes attribute lookup; memlens never
-calls it), `retained_approx` (another root's walk was cut short, so this retained size may be
-too high), `opaque` (holds memory memlens cannot see: a ctypes buffer, an io.StringIO, an
-mmap, a sqlite connection; what can be read without running code is counted, the rest is not,
-so sizes may be lower bounds), `lazy` (a lazy container: a polars LazyFrame, a dask
-collection, an xarray array not yet loaded from its file; the sizes are what it holds now,
-never the logical size of what it would compute), `file_backed` (maps a file, as a
-numpy.memmap does: the file's pages are the page cache's, apart from the heap, and left out of
-the sizes), `retained_stale` (the sizes are kept from an earlier complete walk, see
-`kept_from`, and other variables or `Out` changed since: what they share with this one may
-have changed, so its retained size may be too high or too low; its deep size is still exact)."""
+`interrupted` (a cell started, or a `cancel` came, and the walk stopped: lower bounds),
+`mutated` (the object changed, or its name was rebound, while it was measured),
+`sizeof_raised` / `sizeof_negative` / `sizeof_absurd` (`__sizeof__` raised, returned a
+negative number, or claimed more bytes than the machine has: its basic size was counted
+instead), `deep_nesting` (nested deeper than Python's recursion limit; sizes are still right),
+`fenced` (the walk stopped at an object held outside this one), `getattr_hostile` (the class
+customizes attribute lookup; memlens never calls it), `retained_approx` (another root's walk
+was cut short, so this retained size may be too high), `opaque` (holds memory memlens cannot
+see: a ctypes buffer, an io.StringIO, an mmap, a sqlite connection; what can be read without
+running code is counted, the rest is not, so sizes may be lower bounds), `lazy` (a lazy
+container: a polars LazyFrame, a dask collection, an xarray array not yet loaded from its
+file; the sizes are what it holds now, never the logical size of what it would compute),
+`file_backed` (maps a file, as a numpy.memmap does: the file's pages are the page cache's,
+apart from the heap, and left out of the sizes), `retained_stale` (the sizes are kept from an
+earlier complete walk, see `kept_from`, and other variables or `Out` changed since: what they
+share with this one may have changed, so its retained size may be too high or too low; its
+deep size is still exact)."""
 FLAGS: tuple[Flag, ...] = (
     "budget",
     "capped",
@@ -286,6 +291,22 @@ class FreeMemoryArgs(TypedDict):
     """Arguments of `free_memory`."""
 
     action: FreeAction
+
+
+class ProgressArgs(TypedDict):
+    """Arguments of `progress`: none. Answered at once, on the comm's own thread, even while a
+    walk runs."""
+
+
+class CancelArgsRequired(TypedDict):
+    """Arguments of `cancel`: answered at once, on the comm's own thread."""
+
+
+class CancelArgs(CancelArgsRequired, total=False):
+    """Arguments of `cancel`: answered at once, on the comm's own thread."""
+
+    request: Id
+    """The id of the request whose walk should stop; absent: whichever walk is running."""
 
 
 class VariablesArgsRequired(TypedDict):
@@ -687,6 +708,32 @@ class KernelMemoryBody(KernelMemoryBodyRequired, total=False):
     from older kernels. Device memory is never part of `rss` or `parts`."""
 
 
+class ProgressBody(TypedDict):
+    """The body of a `progress` reply: the walk the background worker is running now
+    (`variables`, `expand`, `kernel_memory`), if any. A frontend asks a few times a second
+    while its long request (Complete sizes) is pending."""
+
+    running: bool
+    """A walk is running."""
+    request: str | None
+    """The id of the request being answered; null when none runs."""
+    command: str | None
+    """Its command; null when none runs."""
+    objects: int
+    """Objects its walk has visited so far (0 when none runs)."""
+    elapsed_ms: float
+    """How long it has run, in milliseconds (0 when none runs)."""
+
+
+class CancelBody(TypedDict):
+    """The body of a `cancel` reply. A cancelled walk stops within a few milliseconds and its
+    request is answered with what it finished: the rest is `partial`, flagged `interrupted`;
+    the variables it finished keep their sizes (see VariableRow `kept_from`)."""
+
+    cancelled: bool
+    """A walk (the one asked for, when `request` was given) was running and was told to stop."""
+
+
 class FreeMemoryBodyRequired(TypedDict):
     """The body of a `free_memory` reply: what the action gave back, measured by the kernel's RSS
     before and after."""
@@ -924,6 +971,8 @@ ReplyBody = Union[
     LastExitBody,
     KernelMemoryBody,
     FreeMemoryBody,
+    ProgressBody,
+    CancelBody,
     VariablesBody,
     ExpandBody,
 ]
@@ -1029,6 +1078,8 @@ SCHEMA: dict[str, Any] = {
                 "last_exit",
                 "kernel_memory",
                 "free_memory",
+                "progress",
+                "cancel",
             ],
         },
         "ErrorCode": {
@@ -1115,25 +1166,25 @@ SCHEMA: dict[str, Any] = {
             "description": (
                 "Something met while describing or sizing an object: `budget` (the walk ran out of "
                 "time: sizes are lower bounds), `capped` (the walker's own memory reached its cap: "
-                "lower bounds), `interrupted` (a cell started and the walk stopped: lower bounds), "
-                "`mutated` (the object changed, or its name was rebound, while it was measured), "
-                "`sizeof_raised` / `sizeof_negative` / `sizeof_absurd` (`__sizeof__` raised, "
-                "returned a negative number, or claimed more bytes than the machine has: its basic "
-                "size was counted instead), `deep_nesting` (nested deeper than Python's recursion "
-                "limit; sizes are still right), `fenced` (the walk stopped at an object held "
-                "outside this one), `getattr_hostile` (the class customizes attribute lookup; "
-                "memlens never calls it), `retained_approx` (another root's walk was cut short, so "
-                "this retained size may be too high), `opaque` (holds memory memlens cannot see: a "
-                "ctypes buffer, an io.StringIO, an mmap, a sqlite connection; what can be read "
-                "without running code is counted, the rest is not, so sizes may be lower bounds), "
-                "`lazy` (a lazy container: a polars LazyFrame, a dask collection, an xarray array "
-                "not yet loaded from its file; the sizes are what it holds now, never the logical "
-                "size of what it would compute), `file_backed` (maps a file, as a numpy.memmap "
-                "does: the file's pages are the page cache's, apart from the heap, and left out of "
-                "the sizes), `retained_stale` (the sizes are kept from an earlier complete walk, "
-                "see `kept_from`, and other variables or `Out` changed since: what they share with "
-                "this one may have changed, so its retained size may be too high or too low; its "
-                "deep size is still exact)."
+                "lower bounds), `interrupted` (a cell started, or a `cancel` came, and the walk "
+                "stopped: lower bounds), `mutated` (the object changed, or its name was rebound, "
+                "while it was measured), `sizeof_raised` / `sizeof_negative` / `sizeof_absurd` "
+                "(`__sizeof__` raised, returned a negative number, or claimed more bytes than the "
+                "machine has: its basic size was counted instead), `deep_nesting` (nested deeper "
+                "than Python's recursion limit; sizes are still right), `fenced` (the walk stopped "
+                "at an object held outside this one), `getattr_hostile` (the class customizes "
+                "attribute lookup; memlens never calls it), `retained_approx` (another root's walk "
+                "was cut short, so this retained size may be too high), `opaque` (holds memory "
+                "memlens cannot see: a ctypes buffer, an io.StringIO, an mmap, a sqlite "
+                "connection; what can be read without running code is counted, the rest is not, so "
+                "sizes may be lower bounds), `lazy` (a lazy container: a polars LazyFrame, a dask "
+                "collection, an xarray array not yet loaded from its file; the sizes are what it "
+                "holds now, never the logical size of what it would compute), `file_backed` (maps "
+                "a file, as a numpy.memmap does: the file's pages are the page cache's, apart from "
+                "the heap, and left out of the sizes), `retained_stale` (the sizes are kept from "
+                "an earlier complete walk, see `kept_from`, and other variables or `Out` changed "
+                "since: what they share with this one may have changed, so its retained size may "
+                "be too high or too low; its deep size is still exact)."
             ),
             "enum": [
                 "budget",
@@ -1460,6 +1511,29 @@ SCHEMA: dict[str, Any] = {
             "required": [
                 "action",
             ],
+        },
+        "ProgressArgs": {
+            "type": "object",
+            "description": (
+                "Arguments of `progress`: none. Answered at once, on the comm's own thread, even "
+                "while a walk runs."
+            ),
+            "properties": {},
+            "required": [],
+        },
+        "CancelArgs": {
+            "type": "object",
+            "description": "Arguments of `cancel`: answered at once, on the comm's own thread.",
+            "properties": {
+                "request": {
+                    "$ref": "#/$defs/Id",
+                    "description": (
+                        "The id of the request whose walk should stop; absent: whichever walk is "
+                        "running."
+                    ),
+                },
+            },
+            "required": [],
         },
         "VariablesArgs": {
             "type": "object",
@@ -2549,6 +2623,72 @@ SCHEMA: dict[str, Any] = {
                 "elapsed_s",
             ],
         },
+        "ProgressBody": {
+            "type": "object",
+            "description": (
+                "The body of a `progress` reply: the walk the background worker is running now "
+                "(`variables`, `expand`, `kernel_memory`), if any. A frontend asks a few times a "
+                "second while its long request (Complete sizes) is pending."
+            ),
+            "properties": {
+                "running": {
+                    "type": "boolean",
+                    "description": "A walk is running.",
+                },
+                "request": {
+                    "type": [
+                        "string",
+                        "null",
+                    ],
+                    "description": "The id of the request being answered; null when none runs.",
+                },
+                "command": {
+                    "type": [
+                        "string",
+                        "null",
+                    ],
+                    "description": "Its command; null when none runs.",
+                },
+                "objects": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Objects its walk has visited so far (0 when none runs).",
+                },
+                "elapsed_ms": {
+                    "type": "number",
+                    "minimum": 0,
+                    "description": "How long it has run, in milliseconds (0 when none runs).",
+                },
+            },
+            "required": [
+                "running",
+                "request",
+                "command",
+                "objects",
+                "elapsed_ms",
+            ],
+        },
+        "CancelBody": {
+            "type": "object",
+            "description": (
+                "The body of a `cancel` reply. A cancelled walk stops within a few milliseconds "
+                "and its request is answered with what it finished: the rest is `partial`, flagged "
+                "`interrupted`; the variables it finished keep their sizes (see VariableRow "
+                "`kept_from`)."
+            ),
+            "properties": {
+                "cancelled": {
+                    "type": "boolean",
+                    "description": (
+                        "A walk (the one asked for, when `request` was given) was running and was "
+                        "told to stop."
+                    ),
+                },
+            },
+            "required": [
+                "cancelled",
+            ],
+        },
         "FreeMemoryBody": {
             "type": "object",
             "description": (
@@ -3278,6 +3418,36 @@ SCHEMA: dict[str, Any] = {
                     "type": "object",
                     "properties": {
                         "command": {
+                            "const": "progress",
+                        },
+                        "args": {
+                            "$ref": "#/$defs/ProgressArgs",
+                        },
+                    },
+                    "required": [
+                        "command",
+                        "args",
+                    ],
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "command": {
+                            "const": "cancel",
+                        },
+                        "args": {
+                            "$ref": "#/$defs/CancelArgs",
+                        },
+                    },
+                    "required": [
+                        "command",
+                        "args",
+                    ],
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "command": {
                             "const": "variables",
                         },
                         "args": {
@@ -3471,6 +3641,36 @@ SCHEMA: dict[str, Any] = {
                         },
                         "body": {
                             "$ref": "#/$defs/FreeMemoryBody",
+                        },
+                    },
+                    "required": [
+                        "command",
+                        "body",
+                    ],
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "command": {
+                            "const": "progress",
+                        },
+                        "body": {
+                            "$ref": "#/$defs/ProgressBody",
+                        },
+                    },
+                    "required": [
+                        "command",
+                        "body",
+                    ],
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "command": {
+                            "const": "cancel",
+                        },
+                        "body": {
+                            "$ref": "#/$defs/CancelBody",
                         },
                     },
                     "required": [

@@ -6,8 +6,10 @@ message and the user's next cell never waits for a walk. The walk shares the GIL
 cell, so it also gets out of the way: it sleeps briefly after each stretch of
 :data:`PAUSE_EVERY_S` seconds of work (so that a thread waiting for the GIL gets it at
 once rather than after the interpreter's switch interval), and it stops as soon as a cell
-starts (its rows are then partial and flagged ``interrupted``; the frontend refreshes
-after each cell anyway). BENCHMARKS.md has the delay a cell sees.
+starts or a ``cancel`` comes (its rows are then partial and flagged ``interrupted``; the
+frontend refreshes after each cell anyway, and the variables the walk finished keep their
+sizes: :mod:`memlens.variables.kept`). :mod:`.running` says how far it got. BENCHMARKS.md
+has the delay a cell sees.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import threading
 from typing import Any, Callable
 
 from ..cells import recorder
+from . import running
 from .handlers import Options
 
 log = logging.getLogger("memlens")
@@ -36,8 +39,20 @@ def until_a_cell_starts() -> Callable[[], bool] | None:
 
 
 def background_options(shell: Any) -> Options:
-    """Options of a walk on the worker: it yields the GIL and stops when a cell starts."""
-    return Options(shell, should_stop=until_a_cell_starts(), pause_every_s=PAUSE_EVERY_S)
+    """Options of a walk on the worker: it yields the GIL, stops when a cell starts or a
+    ``cancel`` comes, and tells :mod:`.running` how far it got (for ``progress``)."""
+    cell_started = until_a_cell_starts()
+
+    def should_stop() -> bool:
+        return running.cancelled() or (cell_started is not None and cell_started())
+
+    return Options(
+        shell,
+        should_stop=should_stop,
+        pause_every_s=PAUSE_EVERY_S,
+        progress=running.note_objects,
+        track=running.track,
+    )
 
 
 class Worker:

@@ -77,7 +77,15 @@ def test_a_memory_cap_stops_the_walk(booted: Booted, comm_id: str, crowded: Kern
 
     null = ask_ok(crowded, comm_id, "variables", {**args, "cap_bytes": None})
     assert null["stats"]["capped"] is False, null["stats"]
+    # Nothing changed since the complete walk: its sizes are kept, no walk, no cap reached.
+    kept = ask_ok(crowded, comm_id, "variables", {**args, "cap_bytes": TINY_CAP})
+    assert kept["stats"]["capped"] is False and kept["stats"]["objects"] == 0, kept["stats"]
+    for name in ("table", "shared"):
+        row = names(kept)[name]
+        assert "kept_from" in row and row["deep"] == rows[name]["deep"], row
 
+    # New objects (the same data): walked again, and the tiny cap stops that walk.
+    crowded.execute("table = dict(table)\nshared = list(shared)", silent=True)
     tiny = ask_ok(crowded, comm_id, "variables", {**args, "cap_bytes": TINY_CAP})
     assert tiny["stats"]["capped"] is True, tiny["stats"]
     assert all("capped" in names(tiny)[name]["flags"] for name in ("table", "shared"))
