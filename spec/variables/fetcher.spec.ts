@@ -1,4 +1,7 @@
-import { VariablesFetcher } from '../../src/variables/fetcher';
+import {
+  PROGRESS_EVERY_MS,
+  VariablesFetcher
+} from '../../src/variables/fetcher';
 import { pathKey } from '../../src/variables/model';
 import type {
   IChildRow,
@@ -198,5 +201,92 @@ describe('VariablesFetcher', () => {
     await fetcher.refresh();
     fetcher.reset();
     expect(fetcher.model.body).toBeNull();
+  });
+});
+
+describe('VariablesFetcher: completing in the background', () => {
+  it('says how far it got while it runs, and cancels', async () => {
+    const kernel = new FakeKernel();
+    const base = answering(1);
+    let held: Record<string, unknown> | null = null;
+    let objects = 0;
+    const asked: string[] = [];
+    kernel.answer = request => {
+      asked.push(request.command as string);
+      const reply = {
+        v: 1,
+        type: 'reply',
+        id: request.id,
+        command: request.command
+      };
+      if (request.command === 'variables') {
+        held = request; // answered when cancelled
+        return undefined;
+      }
+      if (request.command === 'progress') {
+        objects += 1000;
+        return {
+          ...reply,
+          ok: true,
+          body: {
+            running: true,
+            request: 'r',
+            command: 'variables',
+            objects,
+            elapsed_ms: objects / 10
+          }
+        };
+      }
+      if (request.command === 'cancel') {
+        setTimeout(() =>
+          kernel.comms[0].deliver({
+            v: 1,
+            type: 'reply',
+            id: held?.id,
+            command: 'variables',
+            ok: true,
+            body: {
+              rows: [
+                { ...sizes('items'), partial: true, flags: ['interrupted'] }
+              ],
+              output_cache: null,
+              partial: true,
+              stats: {
+                elapsed_ms: 1,
+                objects,
+                walker_peak_bytes: 1,
+                capped: false
+              }
+            }
+          })
+        );
+        return { ...reply, ok: true, body: { cancelled: true } };
+      }
+      return base(request);
+    };
+    const session = new MemlensSession({
+      kernel: kernel.asKernel(),
+      loadBootstrapCode: () => Promise.resolve('BOOT'),
+      timeoutMs: 5000
+    });
+    await session.start();
+    const fetcher = new VariablesFetcher({
+      session: () => session,
+      budgetMs: 50
+    });
+    const done = fetcher.complete(['items']);
+    expect(fetcher.model.completing).toEqual({ objects: 0, elapsedMs: 0 });
+    await new Promise(resolve =>
+      setTimeout(resolve, PROGRESS_EVERY_MS * 2 + 100)
+    );
+    const seen = fetcher.model.completing;
+    expect(seen?.objects).toBeGreaterThanOrEqual(2000);
+    expect(seen?.elapsedMs).toBeGreaterThan(0);
+    await fetcher.cancel();
+    await done;
+    expect(asked).toContain('cancel');
+    expect(fetcher.model.completing).toBeNull();
+    expect(fetcher.model.body?.rows[0].flags).toEqual(['interrupted']);
+    fetcher.dispose();
   });
 });

@@ -2,8 +2,11 @@ import type { IVariableRow } from '../../src/wire/protocol';
 import {
   filterRows,
   flagsText,
+  keptText,
+  keptTooltip,
   ratio,
   ratioText,
+  retainedIsApprox,
   sizeText,
   sortRows
 } from '../../src/variables/rows';
@@ -84,5 +87,24 @@ describe('variable rows', () => {
     expect(flagsText(['sizeof_raised', 'new_flag'])).toBe(
       '__sizeof__ raised; its basic size is counted instead\nnew_flag'
     );
+  });
+});
+
+describe('kept sizes', () => {
+  it('reads a kept row with other variables changed as approximate', () => {
+    expect(retainedIsApprox({ partial: false, flags: [] })).toBe(false);
+    expect(
+      retainedIsApprox({ partial: false, flags: ['retained_stale'] })
+    ).toBe(true);
+    expect(retainedIsApprox({ partial: true, flags: [] })).toBe(true);
+    expect(flagsText(['retained_stale'])).toContain('deep size is exact');
+  });
+
+  it('says which cell a kept size is from, and its limit', () => {
+    expect(keptText(7)).toBe('kept from cell [7]');
+    expect(keptText(undefined)).toBe('');
+    expect(keptTooltip(7)).toContain('after cell [7]');
+    expect(keptTooltip(7)).toContain('in-place change deep inside');
+    expect(keptTooltip(undefined)).toBe('');
   });
 });

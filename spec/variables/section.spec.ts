@@ -288,3 +288,87 @@ describe('VariablesSection: who shares, and the saved column choice', () => {
     second.fetcher.dispose();
   });
 });
+
+describe('VariablesSection: sizes kept from the last complete walk', () => {
+  it('shows a kept row as exact, with a hint naming the cell', () => {
+    const section = new VariablesSection({ settings: new SettingsModel() });
+    const fetcher = new VariablesFetcher({ session: () => null, budgetMs: 50 });
+    Widget.attach(section, document.body);
+    section.fetcher = fetcher;
+    const kept = {
+      type: 'list',
+      shape: 'len 3',
+      getsizeof: 80,
+      deep: 5000,
+      retained: 4000,
+      partial: false,
+      expandable: false,
+      kept_from: 7
+    };
+    fetcher.model.update({
+      body: {
+        rows: [
+          { ...kept, name: 'same', flags: [] },
+          { ...kept, name: 'others', flags: ['retained_stale'] }
+        ],
+        output_cache: null,
+        partial: false,
+        stats: {
+          elapsed_ms: 1,
+          objects: 0,
+          walker_peak_bytes: 0,
+          capped: false
+        }
+      },
+      loading: false,
+      error: ''
+    });
+    MessageLoop.flush();
+    const same = section.node.querySelector('[data-name="same"]')!;
+    const hint = same.querySelector<HTMLElement>('.jp-MemlensVariables-kept');
+    expect(hint?.textContent).toBe('kept from cell [7]');
+    expect(hint?.title).toContain('in-place change deep inside');
+    expect(same.querySelector('td[data-key="deep"]')?.textContent).not.toMatch(
+      /≥/
+    );
+    expect(
+      same.querySelector('td[data-key="retained"]')?.textContent
+    ).not.toMatch(/≈/);
+    const others = section.node.querySelector('[data-name="others"]')!;
+    expect(
+      others.querySelector('td[data-key="retained"]')?.textContent
+    ).toMatch(/^≈ /);
+    // The "≈" says it; no ⚠ for it.
+    expect(others.querySelector('.jp-MemlensVariables-flag')).toBeNull();
+    section.dispose();
+    fetcher.dispose();
+  });
+});
+
+describe('VariablesSection while completing', () => {
+  it('shows the objects and time so far and a Cancel button', () => {
+    const section = new VariablesSection({ settings: new SettingsModel() });
+    const fetcher = new VariablesFetcher({ session: () => null, budgetMs: 50 });
+    const cancel = jest.spyOn(fetcher, 'cancel').mockResolvedValue();
+    Widget.attach(section, document.body);
+    section.fetcher = fetcher;
+    fetcher.model.update({
+      body: body(true),
+      loading: true,
+      error: '',
+      completing: { objects: 1234567, elapsedMs: 2500 }
+    });
+    MessageLoop.flush();
+    const status = section.node.querySelector('.jp-MemlensVariables-status')!;
+    expect(
+      status.querySelector('.jp-MemlensVariables-progress')?.textContent
+    ).toBe('Completing sizes… 1,234,567 objects · 2.50 s');
+    expect(status.querySelector('.jp-MemlensVariables-complete')).toBeNull();
+    status
+      .querySelector<HTMLButtonElement>('.jp-MemlensVariables-cancel')!
+      .click();
+    expect(cancel).toHaveBeenCalled();
+    section.dispose();
+    fetcher.dispose();
+  });
+});

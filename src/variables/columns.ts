@@ -115,7 +115,9 @@ const NOT_WARNINGS: ReadonlySet<string> = new Set([
   'budget',
   'capped',
   'interrupted',
-  'deep_nesting'
+  'deep_nesting',
+  // Its "≈" on the retained size says it.
+  'retained_stale'
 ]);
 
 /** The flags among `flags` worth a ⚠. */

@@ -9,6 +9,9 @@ import type { MemlensSession } from '../wire/session';
 /** Budget for finishing sizes the user asked to complete, in ms. */
 const COMPLETE_BUDGET_MS = 10000;
 
+/** How often a pending completion asks how far it got, in ms (~4 a second). */
+export const PROGRESS_EVERY_MS = 250;
+
 /**
  * Asks a kernel for variable sizes and expansions, and writes the answers into
  * its VariablesModel. Overlapping refreshes are merged into one more. Sizes
@@ -60,9 +63,37 @@ export class VariablesFetcher implements IDisposable {
     return this._refresher.run();
   }
 
-  /** Finish the sizes of these variables, with a generous budget. */
-  complete(names: string[]): Promise<void> {
-    return this._fetch(names);
+  /**
+   * Finish the sizes of these variables, with a generous budget, in the
+   * background: while it runs the model says how far it got (`completing`).
+   */
+  async complete(names: string[]): Promise<void> {
+    this.model.update({ completing: { objects: 0, elapsedMs: 0 } });
+    const timer = setInterval(() => void this._progress(), PROGRESS_EVERY_MS);
+    try {
+      await this._fetch(names);
+    } finally {
+      clearInterval(timer);
+      if (!this._isDisposed) {
+        this.model.update({ completing: null });
+      }
+    }
+  }
+
+  /**
+   * Stop the running completion: the kernel answers it at once with what it
+   * finished (those sizes are kept; the rest stay lower bounds).
+   */
+  async cancel(): Promise<void> {
+    const session = this._session();
+    if (!session || this._isDisposed) {
+      return;
+    }
+    try {
+      await session.request('cancel', {});
+    } catch {
+      // An older kernel side has no cancel: the completion runs to its end.
+    }
   }
 
   /** Load the first page of an object's parts. */
@@ -120,6 +151,24 @@ export class VariablesFetcher implements IDisposable {
       if (!this._isDisposed) {
         this.model.update({ loading: false, error: Private.message(error) });
       }
+    }
+  }
+
+  /** Ask how far the running completion got (a `progress` request). */
+  private async _progress(): Promise<void> {
+    const session = this._session();
+    if (!session || this._isDisposed || !this.model.completing) {
+      return;
+    }
+    try {
+      const body = await session.request('progress', {});
+      if (body.running && this.model.completing && !this._isDisposed) {
+        this.model.update({
+          completing: { objects: body.objects, elapsedMs: body.elapsed_ms }
+        });
+      }
+    } catch {
+      // An older kernel side has no progress: the line keeps "Completing…".
     }
   }
 

@@ -11,6 +11,12 @@ export interface IExpansion {
   error: string;
 }
 
+/** How far a running completion got, as the kernel last said. */
+export interface ICompleting {
+  objects: number;
+  elapsedMs: number;
+}
+
 /** A stable key for a path (steps are small JSON values). */
 export function pathKey(path: ReadonlyArray<PathStep>): string {
   return JSON.stringify(path);
@@ -40,6 +46,11 @@ export class VariablesModel {
     return this._error;
   }
 
+  /** A "Complete sizes" request in flight and how far it got; null when none. */
+  get completing(): ICompleting | null {
+    return this._completing;
+  }
+
   /** Expanded objects by path key. */
   get expansions(): ReadonlyMap<string, IExpansion> {
     return this._expansions;
@@ -49,6 +60,7 @@ export class VariablesModel {
     body?: IVariablesBody | null;
     loading?: boolean;
     error?: string;
+    completing?: ICompleting | null;
   }): void {
     if (values.body !== undefined) {
       this._body = values.body;
@@ -58,6 +70,9 @@ export class VariablesModel {
     }
     if (values.error !== undefined) {
       this._error = values.error;
+    }
+    if (values.completing !== undefined) {
+      this._completing = values.completing;
     }
     this._changed.emit();
   }
@@ -94,6 +109,7 @@ export class VariablesModel {
   private _body: IVariablesBody | null = null;
   private _loading = false;
   private _error = '';
+  private _completing: ICompleting | null = null;
   private _expansions = new Map<string, IExpansion>();
   private _changed = new Signal<this, void>(this);
 }

@@ -113,7 +113,7 @@ const FLAG_TEXT: Record<string, string> = {
   getattr_hostile: 'attribute access misbehaves; attributes were not followed',
   deep_nesting: 'nested more than 1,000 levels deep (sizes are still exact)',
   interrupted:
-    'a cell started, so the walk stopped: sizes are lower bounds until the next refresh',
+    'a cell started or the completion was cancelled, so the walk stopped: sizes are lower bounds until the next refresh (what it finished keeps its size)',
   retained_approx:
     "another variable's walk was cut short, so this retained size may be too high",
   fenced:
@@ -122,8 +122,34 @@ const FLAG_TEXT: Record<string, string> = {
     'holds memory memlens cannot see (ctypes buffer, StringIO, mmap, sqlite): sizes may be lower bounds',
   lazy: 'a lazy container (polars LazyFrame, dask, unloaded xarray): sizes are what it holds now, not what computing it would take',
   file_backed:
-    "maps a file (numpy.memmap): the file's pages are the page cache's and are left out of the sizes"
+    "maps a file (numpy.memmap): the file's pages are the page cache's and are left out of the sizes",
+  retained_stale:
+    'sizes kept from the last complete walk while other variables changed: the deep size is exact, the retained size may be off either way (what they share with this one may have changed)'
 };
+
+/** Whether a row's retained size is approximate: its walk was cut, or it is kept while others changed. */
+export function retainedIsApprox(sizes: {
+  partial: boolean;
+  flags: ReadonlyArray<string>;
+}): boolean {
+  return sizes.partial || sizes.flags.includes('retained_stale');
+}
+
+/** The short hint of a row whose sizes were kept from an earlier complete walk. */
+export function keptText(keptFrom: number | undefined): string {
+  return keptFrom === undefined ? '' : `kept from cell [${keptFrom}]`;
+}
+
+/** Why a kept row can be trusted, and where it cannot. */
+export function keptTooltip(keptFrom: number | undefined): string {
+  if (keptFrom === undefined) {
+    return '';
+  }
+  return [
+    `These sizes are from the complete walk after cell [${keptFrom}]: the variable is the same object and nothing its fingerprint reads has changed since (its type, lengths and sizes, and what it holds a few levels down).`,
+    'Not seen: an in-place change deep inside a container that changes no length or size the fingerprint reads, such as big_list[12345].append(x) or new items of a numpy object array. Any cell that rebinds the name, or a change the fingerprint sees, walks it again; "Complete sizes" does too.'
+  ].join('\n');
+}
 
 /** Flags in words, one per line; unknown flags are shown as they are. */
 export function flagsText(flags: ReadonlyArray<string>): string {

@@ -4,9 +4,10 @@
  * when the walk hit it. Renders only.
  */
 
-import { formatBytes } from '../common/format';
+import { formatBytes, formatDuration } from '../common/format';
 import type { Units } from '../common/settings';
 import type { VariablesFetcher } from './fetcher';
+import type { ICompleting } from './model';
 
 /** Fill `status` from the fetcher's model (null fetcher: no notebook). */
 export function renderStatus(
@@ -33,12 +34,18 @@ export function renderStatus(
     parts.push(
       `${body.rows.length} variables · ${stats.objects.toLocaleString()} objects in ${stats.elapsed_ms.toFixed(0)} ms`
     );
-    if (body.partial) {
+    if (model?.completing) {
+      parts.push(...completingParts(model.completing, fetcher));
+    } else if (body.partial) {
       const complete = document.createElement('button');
       complete.className = 'jp-MemlensVariables-complete jp-mod-styled';
       complete.textContent = 'Complete sizes';
       complete.title = 'Sizes marked ≥ hit the time budget; finish them now';
       const names = body.rows.filter(r => r.partial).map(r => r.name);
+      // The output cache is completed too (the kernel knows `Out`).
+      if (body.output_cache?.partial) {
+        names.push('Out');
+      }
       complete.addEventListener('click', () => void fetcher.complete(names));
       parts.push(complete);
     }
@@ -59,4 +66,38 @@ export function renderStatus(
     })
   );
   status.dataset.loading = String(!!model?.loading);
+}
+
+/**
+ * While "Complete sizes" runs: how far it got (objects, time) and a Cancel
+ * button, instead of a greyed button.
+ */
+function completingParts(
+  completing: ICompleting,
+  fetcher: VariablesFetcher
+): Array<string | HTMLElement> {
+  const line = document.createElement('span');
+  line.className = 'jp-MemlensVariables-progress';
+  line.setAttribute('role', 'status');
+  line.textContent = completingText(completing);
+  const cancel = document.createElement('button');
+  cancel.className = 'jp-MemlensVariables-cancel jp-mod-styled';
+  cancel.textContent = 'Cancel';
+  cancel.title =
+    'Stop completing: what is finished keeps its exact size, the rest stays a lower bound';
+  cancel.addEventListener('click', () => void fetcher.cancel());
+  return [line, cancel];
+}
+
+/** `Completing sizes… 1,234,567 objects · 2.50 s`. */
+export function completingText(completing: ICompleting): string {
+  const time =
+    completing.elapsedMs > 0
+      ? ` · ${formatDuration(completing.elapsedMs / 1000)}`
+      : '';
+  const objects =
+    completing.objects > 0
+      ? ` ${completing.objects.toLocaleString('en-US')} objects`
+      : '';
+  return `Completing sizes…${objects}${time}`;
 }

@@ -12,7 +12,10 @@ import type { VariablesModel } from './model';
 import { pathKey } from './model';
 import {
   flagsText,
+  keptText,
+  keptTooltip,
   ratioText,
+  retainedIsApprox,
   retainedText,
   sizeText,
   type SortKey
@@ -143,6 +146,15 @@ function addRow(
     line.title = secondary;
     nameCell.append(line);
   }
+  const keptFrom = 'kept_from' in sizes ? sizes.kept_from : undefined;
+  const kept = keptText(keptFrom);
+  if (kept) {
+    const hint = document.createElement('div');
+    hint.className = 'jp-MemlensVariables-kept';
+    hint.textContent = kept;
+    hint.title = keptTooltip(keptFrom);
+    nameCell.append(hint);
+  }
   const shared = sharedLine(sizes, units);
   const sharedWhy = sharedTooltip(sizes, units);
   if (shared) {
@@ -159,7 +171,7 @@ function addRow(
     ['shape', sizes.shape ?? ''],
     ['getsizeof', formatBytes(sizes.getsizeof, units)],
     ['deep', sizeText(sizes.deep, sizes.partial, units)],
-    ['retained', retainedText(sizes.retained, sizes.partial, units)],
+    ['retained', retainedText(sizes.retained, retainedIsApprox(sizes), units)],
     ['ratio', ratioText(sizes)]
   ];
   for (const [key, text] of cells) {
