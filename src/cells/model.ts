@@ -1,6 +1,11 @@
 import { Signal, type ISignal } from '@lumino/signaling';
 
-import type { ICellRecord, ILastExit, ILiveBody } from '../wire/protocol';
+import type {
+  ICellRecord,
+  ILastExit,
+  ILiveBody,
+  IOutPin
+} from '../wire/protocol';
 
 /**
  * The kernel died while a cell ran, as the frontend saw it at that moment: the
@@ -100,6 +105,29 @@ export class CellHistoryModel {
       }
     }
     return null;
+  }
+
+  /** What the output cache still pins, as the current process last said. */
+  get outPins(): ReadonlyArray<IOutPin> {
+    return this._outPins;
+  }
+
+  /** The current process's output-cache pins (from a `cells` reply). */
+  setOutPins(pins: ReadonlyArray<IOutPin>): void {
+    const same =
+      pins.length === this._outPins.length &&
+      pins.every((pin, i) => {
+        const held = this._outPins[i];
+        return (
+          pin.execution_count === held.execution_count &&
+          pin.deep === held.deep &&
+          pin.complete === held.complete
+        );
+      });
+    if (!same) {
+      this._outPins = pins;
+      this._changed.emit();
+    }
   }
 
   /** Whether the kernel runs in precise (tracemalloc) mode. */
@@ -230,6 +258,7 @@ export class CellHistoryModel {
     }
     this._pid = pid;
     this._lastSeq = 0;
+    this._outPins = [];
     this._changed.emit();
   }
 
@@ -316,6 +345,7 @@ export class CellHistoryModel {
   private _running: ILiveBody | null = null;
   private _pid: number | null = null;
   private _lastSeq = 0;
+  private _outPins: ReadonlyArray<IOutPin> = [];
   private _precise = false;
   private _changed = new Signal<this, void>(this);
 }

@@ -80,6 +80,7 @@ export class KernelReadings {
       });
       if (session === this._current()) {
         this._history.add(body.records, body.precise);
+        this._history.setOutPins(body.out_pins ?? []);
       }
     } catch (error) {
       this._report(error);

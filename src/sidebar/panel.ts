@@ -85,6 +85,7 @@ export class MemorySidebar extends SidePanel {
     const model = connection?.model ?? null;
     this._kernel.model = model;
     this._cells.model = connection?.history ?? null;
+    this._cells.variables = connection?.variables ?? null;
     this._variables.fetcher = connection?.variables ?? null;
     this._model?.changed.disconnect(this._showName, this);
     this._model = model;
