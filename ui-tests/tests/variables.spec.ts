@@ -81,4 +81,45 @@ test.describe('Variables', () => {
     expect(await line.getAttribute('title')).toContain('alias');
     expect(errors).toEqual([]);
   });
+
+  test('Complete sizes shows progress and a Cancel button; completed sizes stay after an untouched cell', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectConsoleErrors(page);
+    await openDemo(page, tmpPath);
+    let index = await page.notebook.getCellCount();
+    // About 9 million objects: more than the 300 ms default budget walks.
+    await page.notebook.addCell(
+      'code',
+      'slow = [(i, str(i)) for i in range(3_000_000)]'
+    );
+    await page.notebook.runCell(index, true);
+    const complete = page.locator('.jp-MemlensVariables-complete');
+    await expect(complete).toBeVisible({ timeout: 30000 });
+    await complete.click();
+    // While it runs: how far it got, and a way to stop it.
+    await expect(page.locator('.jp-MemlensVariables-cancel')).toBeVisible();
+    await expect(page.locator('.jp-MemlensVariables-progress')).toHaveText(
+      /^Completing sizes… [\d,]+ objects · /,
+      { timeout: 10000 }
+    );
+    await expect(page.locator('.jp-MemlensVariables-cancel')).toHaveCount(0, {
+      timeout: 60000
+    });
+    const slow = variableRow(page, 'slow');
+    await expect(slow.locator('td[data-key="retained"]')).not.toHaveText(/≈/);
+
+    // A cell that touches nothing: the size stays exact, kept from the walk.
+    index = await page.notebook.getCellCount();
+    await page.notebook.addCell('code', "print('nothing changes')");
+    await page.notebook.runCell(index, true);
+    await expect(slow.locator('.jp-MemlensVariables-kept')).toHaveText(
+      /^kept from cell \[\d+\]$/,
+      { timeout: 30000 }
+    );
+    await expect(slow.locator('td[data-key="retained"]')).not.toHaveText(/≈/);
+    await expect(page.locator('.jp-MemlensVariables-complete')).toHaveCount(0);
+    expect(errors).toEqual([]);
+  });
 });
