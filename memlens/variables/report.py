@@ -203,6 +203,8 @@ def variables_body(
         }
         if holders.get(index) and sizes.retained < sizes.deep:
             row["shared_with"] = holders[index]
+        if sizes.device:  # GPU bytes it reaches (issue #10): never in deep or retained
+            row["device_bytes"] = sizes.device
         if not sizes.partial and MUTATED not in flags:
             finished.append((name, value, row))
         elif name in plan.kept:
@@ -249,7 +251,7 @@ def variables_body(
 def _output_cache_row(cache: list[object], sizes: sizing.RootSizes, approx: bool) -> VariableRow:
     out = cache[0]
     size, flag = sizing.checked_getsizeof(out)
-    return {
+    row: VariableRow = {
         "name": OUTPUT_CACHE_NAME,
         "type": OUTPUT_CACHE_TYPE,
         "shape": describe.shape(out),
@@ -260,6 +262,9 @@ def _output_cache_row(cache: list[object], sizes: sizing.RootSizes, approx: bool
         "flags": _flags([*([] if flag is None else [flag]), *sizes.flags], sizes.partial, approx),
         "expandable": parts.expandable(out),
     }
+    if sizes.device:
+        row["device_bytes"] = sizes.device
+    return row
 
 
 def expand_body(
@@ -362,6 +367,8 @@ def expand_body(
                 "expandable": about.expandable,
             }
         )
+        if sizes.device:
+            children[-1]["device_bytes"] = sizes.device
     return {
         "path": path,
         "offset": offset,
