@@ -53,10 +53,13 @@ class History:
             copies.append(copy)
         return copies
 
-    def update(self, seq: int, change: Callable[[CellRecord], None]) -> None:
-        """Apply ``change`` to the kept record ``seq`` (none if dropped), under the lock."""
+    def update_newest(
+        self, match: Callable[[CellRecord], bool], change: Callable[[CellRecord], None]
+    ) -> None:
+        """Apply ``change`` to the newest kept record that ``match`` accepts (none if no
+        kept record does), under the lock."""
         with self._lock:
-            for record in self._records:
-                if record["seq"] == seq:
+            for record in reversed(self._records):
+                if match(record):
                     change(record)
                     break

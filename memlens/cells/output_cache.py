@@ -22,6 +22,11 @@ _GONE = object()
 _LAST = ("_", "__", "___")
 
 
+COMPLETE_TRIES = 5
+"""Background completions of one result at most (each stops when a cell starts, or at
+:data:`COMPLETE_BUDGET_S`): a result too big to walk stays a lower bound, not retried
+after every cell forever."""
+
 COMPLETE_BUDGET_S = 120.0
 """Time the background completion of a result's size may take (it also stops when a cell
 starts: the size then stays a lower bound, marked so)."""
@@ -60,6 +65,8 @@ class OutputCache:
         self._lock = threading.Lock()
         """Guards ``_pinned``: the worker thread completes sizes while cells run."""
         self._incomplete: set[int] = set()
+        self._tries: dict[int, int] = {}
+        """id of an incomplete pinned result -> background completions tried."""
         """ids of pinned results whose size is a lower bound (not completed yet)."""
         self.last_complete: bool | None = None
         """Whether the last :meth:`after_cell`'s delta is complete (None: no Out)."""
@@ -143,6 +150,8 @@ class OutputCache:
         value = out.get(key, _GONE)
         if value is _GONE or id(value) != identity:
             return None
+        with self._lock:
+            self._tries[identity] = self._tries.get(identity, 0) + 1
         size, complete = _result_size(value, COMPLETE_BUDGET_S, should_stop)
         del value
         if not complete:
@@ -153,6 +162,7 @@ class OutputCache:
                 return None
             self._pinned[identity] = (key, size)
             self._incomplete.discard(identity)
+            self._tries.pop(identity, None)
         return size - entry[1]
 
     def _release(
@@ -176,6 +186,7 @@ class OutputCache:
                 del self._pinned[identity]
                 if identity in self._incomplete:
                     self._incomplete.discard(identity)
+                    self._tries.pop(identity, None)
                     complete = False
                 removed += size
         self._length = len(out)
@@ -186,6 +197,17 @@ class OutputCache:
         """Bytes of all results memlens saw pinned and still pinned (as last checked)."""
         with self._lock:
             return sum(size for _, size in self._pinned.values())
+
+    def incomplete(self) -> list[tuple[int, int]]:
+        """(id, key in Out) of each pinned result whose size is a lower bound, newest
+        first: for :meth:`complete`, on the worker thread."""
+        with self._lock:
+            found = [
+                (i, self._pinned[i][0])
+                for i in self._incomplete
+                if i in self._pinned and self._tries.get(i, 0) < COMPLETE_TRIES
+            ]
+        return sorted(found, key=lambda pin: pin[1], reverse=True)
 
     def pins(self) -> list[OutPin]:
         """Each pinned result (as last checked) by its key in ``Out``, oldest first: its

@@ -295,15 +295,11 @@ class CellRecorder:
                 tracer.stop()
         self._history.append(record)
         cache = self._readings.output_cache
-        pending = cache.pending
-        if pending is not None:
+        pins = cache.incomplete()  # this cell's result first, then older ones still cut
+        if pins:
             started = self.cells_started
             complete_in_background(
-                self._history,
-                cache,
-                record["seq"],
-                pending,
-                lambda: self.cells_started != started,
+                self._history, cache, pins, lambda: self.cells_started != started
             )
         return record
 

@@ -119,3 +119,35 @@ def test_a_late_completed_pin_is_fetched_again_and_right(recording: Recording) -
     assert pins[count]["complete"] is True
     assert abs(pins[count]["deep"] - truth) <= 0.05 * truth, (pins, truth)
     recording.run("%reset -f out")
+
+
+def test_a_pin_cut_short_by_the_next_cell_is_completed_after_it(recording: Recording) -> None:
+    record, _ = recording.run("[str(i) * 4 for i in range(2_000_000)]")
+    assert record["output_cache_complete"] is False, record
+    seq, count = record["seq"], record["execution_count"]
+    # The next cell starts at once: the background walk stops, and is tried again
+    # after that cell.
+    recording.run("x = 1")
+    deadline = time.monotonic() + 60
+    pin: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        pin = {p["execution_count"]: p for p in recording.records()["out_pins"]}[count]
+        if pin["complete"]:
+            break
+        time.sleep(0.5)
+    assert pin["complete"] is True, pin
+    truth = int(
+        recording.kernel.evaluate(
+            {
+                "t": f"(lambda v: __import__('sys').getsizeof(v) + sum(map("
+                f"__import__('sys').getsizeof, v)))(Out[{count}])"
+            }
+        )["t"]
+    )
+    assert abs(pin["deep"] - truth) <= 0.05 * truth, (pin, truth)
+    # The cell's own record is completed too (the frontend asks after = seq - 1).
+    again = recording.records(after=seq - 1)["records"][0]
+    assert again["seq"] == seq and again["output_cache_complete"] is True, again
+    assert abs(again["output_cache_delta"] - truth) <= 0.05 * truth, (again, truth)
+    recording.run("%reset -f out")
+    recording.run("del x")
