@@ -6,7 +6,13 @@ import {
   gpuBadgePart,
   gpuTooltipLines
 } from '../../src/kernel/gpuText';
+import { MessageLoop } from '@lumino/messaging';
+import { Widget } from '@lumino/widgets';
+
 import { badgeText, badgeTooltip } from '../../src/cells/readout';
+import { SettingsModel } from '../../src/common/settings';
+import { VariablesFetcher } from '../../src/variables/fetcher';
+import { VariablesSection } from '../../src/variables/section';
 import type { ICellRecord, IVariablesBody } from '../../src/wire/protocol';
 
 const examples = (
@@ -81,5 +87,34 @@ describe('the badge', () => {
     );
     expect(badgeText(HOST_ONLY, 'binary')).not.toContain('GPU');
     expect(badgeTooltip(HOST_ONLY, 'binary')).not.toContain('GPU');
+  });
+});
+
+describe('a Variables row', () => {
+  it('has a GPU line under its name only when it reaches device memory', () => {
+    const body = message<{ body: IVariablesBody }>(
+      'variables reply: a CUDA model (device bytes beside host sizes)'
+    ).body;
+    const host = { ...body.rows[0], name: 'host', device_bytes: undefined };
+    const section = new VariablesSection({ settings: new SettingsModel() });
+    const fetcher = new VariablesFetcher({
+      session: () => null,
+      budgetMs: 50
+    });
+    Widget.attach(section, document.body);
+    section.fetcher = fetcher;
+    fetcher.model.update({
+      body: { ...body, rows: [body.rows[0], host] },
+      loading: false,
+      error: ''
+    });
+    MessageLoop.flush();
+    const gpuLine = (name: string): string | null | undefined =>
+      section.node
+        .querySelector(`[data-name="${name}"]`)
+        ?.querySelector('.jp-MemlensVariables-gpu')?.textContent;
+    expect(gpuLine('model')).toBe('GPU 4.0 MiB');
+    expect(gpuLine('host')).toBeUndefined();
+    section.dispose();
   });
 });

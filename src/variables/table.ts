@@ -22,6 +22,7 @@ import {
 } from './rows';
 import { barPercent, COLUMNS, secondaryText, warningFlags } from './columns';
 import { sharedLine, sharedTooltip } from './shares';
+import { deviceBytesText } from '../kernel/gpuText';
 
 /** Name of the output cache's row. */
 export const OUTPUT_CACHE = 'Out';
@@ -162,6 +163,16 @@ function addRow(
     line.className = 'jp-MemlensVariables-shared';
     line.textContent = shared;
     line.title = sharedWhy;
+    nameCell.append(line);
+  }
+  // GPU memory it reaches (issue #10): its own line, never in the host sizes.
+  const gpu = deviceBytesText(sizes, units);
+  if (gpu) {
+    const line = document.createElement('div');
+    line.className = 'jp-MemlensVariables-secondary jp-MemlensVariables-gpu';
+    line.textContent = gpu;
+    line.title =
+      'GPU (device) memory it reaches, each buffer once: not in Deep or Retained, which are RAM';
     nameCell.append(line);
   }
   // Every flag, including those the "≥" already says, in the row's tooltip.
