@@ -40,6 +40,12 @@ export interface IMemlensSettings {
   /** Interrupt a cell at this share of the memory limit (0.05–0.99); 0: off. */
   guardShare: number;
   /**
+   * Exact GPU peak per cell: reset torch's CUDA peak counter at each cell (a
+   * side effect other readers of max_memory_allocated see); off, a GPU peak
+   * is exact only when the counter rose during the cell.
+   */
+  gpuPeakReset: boolean;
+  /**
    * The optional Variables columns the user chose (the Columns chooser saves
    * it); null: none chosen, so every column shows when the section is wide.
    */
@@ -61,6 +67,7 @@ export const DEFAULT_SETTINGS: IMemlensSettings = {
   variablesMemoryCapMiB: 0,
   exactPeak: true,
   guardShare: 0,
+  gpuPeakReset: true,
   variablesColumns: null
 };
 
@@ -91,6 +98,7 @@ export function readSettings(
     variablesMemoryCapMiB: read('variablesMemoryCapMiB'),
     exactPeak: read('exactPeak'),
     guardShare: read('guardShare'),
+    gpuPeakReset: read('gpuPeakReset'),
     variablesColumns: readColumns(settings.get('variablesColumns').composite)
   };
 }

@@ -173,6 +173,11 @@ export class NotebookConnection implements IDisposable {
    * pane, this notebook's badges) is visible: the kernel pushes the running
    * cell's readings only then.
    */
+  /** Reset torch's CUDA peak counter at each cell (sent only when off). */
+  setGpuPeakReset(on: boolean): Promise<void> {
+    return this._settings.setGpuPeakReset(on);
+  }
+
   setLiveWanted(wanted: boolean): Promise<void> {
     return this._settings.setLiveWanted(wanted);
   }

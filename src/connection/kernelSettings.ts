@@ -30,6 +30,18 @@ export class KernelSettings {
     await this._send(this._memoryArgs());
   }
 
+  /**
+   * Reset torch's CUDA peak counter at each cell (issue #10; the kernel's
+   * default): sent now and at each start only when off.
+   */
+  async setGpuPeakReset(on: boolean): Promise<void> {
+    if (on === this._gpuPeakReset) {
+      return;
+    }
+    this._gpuPeakReset = on;
+    await this._send({ precise: this._precise, gpu_peak_reset: on });
+  }
+
   /** Whether the kernel should push live readings while a cell runs. */
   async setLiveWanted(wanted: boolean): Promise<void> {
     if (wanted === this._liveWanted) {
@@ -46,6 +58,12 @@ export class KernelSettings {
     }
     if (!this._exactPeak || this._guardShare > 0) {
       await session.request('configure', this._memoryArgs());
+    }
+    if (!this._gpuPeakReset) {
+      await session.request('configure', {
+        precise: this._precise,
+        gpu_peak_reset: false
+      });
     }
     if (this._liveWanted) {
       await session.request('configure', {
@@ -82,6 +100,7 @@ export class KernelSettings {
   private _precise: boolean;
   private _exactPeak = DEFAULT_SETTINGS.exactPeak;
   private _guardShare = DEFAULT_SETTINGS.guardShare;
+  private _gpuPeakReset = DEFAULT_SETTINGS.gpuPeakReset;
   private _liveWanted = false;
 }
 

@@ -101,6 +101,7 @@ export class MemlensService implements IDisposable {
     this._connections.set(panel, connection);
     void connection.setLiveWanted(this._liveWanted(panel));
     void connection.setMemorySettings(settings.exactPeak, settings.guardShare);
+    void connection.setGpuPeakReset(settings.gpuPeakReset);
     connection.exitReported.connect((_, report) => {
       const name = panel.context.localPath;
       Notification.warning(
@@ -156,6 +157,7 @@ export class MemlensService implements IDisposable {
         settings.exactPeak,
         settings.guardShare
       );
+      void connection.setGpuPeakReset(settings.gpuPeakReset);
     }
     const precise = settings.precise;
     if (precise === this._precise) {
