@@ -134,6 +134,11 @@ class Discovery(CarefulSizes):
                 fixed = sizer.fixed_sizes_of(objects, present)
             if bits & kinds.MANAGED:
                 total += sizer.managed_sizes(objects)
+        elif present is not None:  # their types are known: the walk need not find them again
+            of = self.kinds.of
+            walk_bits = 0
+            for kind in present:
+                walk_bits |= of(kind)
         counted = len(objects)
         cursors: list[Cursor] = []
         if fixed is not None:

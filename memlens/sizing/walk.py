@@ -46,6 +46,10 @@ BATCH_BYTES = 40
 """The walker's transient bytes per object of its largest batch (lists, counts, sizes)."""
 RESOURCE_BYTES = 200
 """The walker's bytes per native buffer it has counted (its key and tag)."""
+CHECK_EVERY = 32
+"""Most batches walked between two checks of the limits when batches are small (fewer
+than :data:`.batches.CHUNK` objects met since the last check): a few microseconds each,
+so the time and memory between checks stay as small as with big batches."""
 
 
 def _big_sequence(root: Root) -> bool:
@@ -191,8 +195,15 @@ class Walk(Discovery):
         stack.append((root_chunks(self.roots[index]), index, -1, IS_CURSOR))
         get_referents = gc.get_referents
         deepest = 0
+        ticks, met = CHECK_EVERY, 0
         while stack:
-            self._check()
+            # The limits are checked before every batch once a batch's worth of objects
+            # was met since the last check, else every few small batches (a chain of
+            # one-item lists: the check would cost as much as the walk).
+            if ticks >= CHECK_EVERY or met >= CHUNK:
+                self._check()
+                ticks = met = 0
+            ticks += 1
             source, context, level, bits = stack.pop()
             if level > deepest:
                 deepest = level
@@ -206,6 +217,7 @@ class Walk(Discovery):
                     flags.add(MUTATED)
                     continue
                 if chunk is not None:
+                    met += len(chunk)
                     stack.append((cursor, context, level, IS_CURSOR))
                     self._discover(chunk, context, level + 1)
                 continue
@@ -224,6 +236,7 @@ class Walk(Discovery):
             else:
                 referents = get_referents(*parents)
             del parents, source
+            met += parent_count + len(referents) + len(keys)
             split = columns(referents, parent_count) if referents else []
             del referents
             # A key the gc also reports (not a str) is in both lists: with both alive
