@@ -20,7 +20,7 @@ describe('CellHistoryModel and a pin the kernel completes later', () => {
     const history = new CellHistoryModel();
     history.follow(10);
     history.add([record(1, 'a'), record(2, 'b', partial)], false);
-    expect(history.awaitingCompletion).toBe(2);
+    expect(history.awaitingCompletion).toBe('r2');
     expect(history.refetchAfter).toBe(1);
     let changes = 0;
     history.changed.connect(() => changes++);
@@ -46,6 +46,34 @@ describe('CellHistoryModel and a pin the kernel completes later', () => {
     expect(history.awaitingCompletion).toBeNull();
     expect(history.refetchAfter).toBe(0);
     history.add([record(3, 'c')], false);
+    expect(history.refetchAfter).toBe(3);
+  });
+
+  it('asks again for an older cell whose Out[n] the kernel still completes', () => {
+    const history = new CellHistoryModel();
+    history.follow(10);
+    history.add(
+      [
+        record(1, 'a', { ...partial, execution_count: 1 }),
+        record(2, 'b', { execution_count: 2 }),
+        record(3, 'c', { execution_count: 3 })
+      ],
+      false
+    );
+    // Nothing awaited by the newest record; the reply says Out[1] is incomplete.
+    expect(history.awaitingCompletion).toBeNull();
+    expect(history.refetchAfter).toBe(3);
+    history.setOutPins([
+      { execution_count: 1, deep: 5 * MIB, complete: false }
+    ]);
+    expect(history.awaitingCompletion).toBe('o1');
+    expect(history.refetchAfter).toBe(0);
+    history.add([record(1, 'a', { ...complete, execution_count: 1 })], false);
+    history.setOutPins([
+      { execution_count: 1, deep: 80 * MIB, complete: true }
+    ]);
+    expect(history.latestFor('a')?.output_cache_complete).toBe(true);
+    expect(history.awaitingCompletion).toBeNull();
     expect(history.refetchAfter).toBe(3);
   });
 

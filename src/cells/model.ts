@@ -64,47 +64,63 @@ export class CellHistoryModel {
 
   /**
    * The `after` of the next `cells` request: `lastSeq`, or lower so that the
-   * kernel sends again the newest two records whose output-cache pin it may
-   * still complete (`output_cache_complete` false: it completes the pin in the
-   * background and updates the record, same seq; a cell that starts stops it,
-   * so older records are final).
+   * kernel sends again the records whose output-cache pin it may still
+   * complete (`output_cache_complete` false: it completes pins in the
+   * background after each cell and updates the record, same seq): the newest
+   * two records, and the newest record of each cell whose `Out[n]` the last
+   * reply said is still incomplete.
    */
   get refetchAfter(): number {
+    const pending = new Set(
+      this._outPins.filter(pin => !pin.complete).map(pin => pin.execution_count)
+    );
     let after = this._lastSeq;
     let seen = 0;
-    for (let i = this._entries.length - 1; i >= 0 && seen < 2; i--) {
+    for (let i = this._entries.length - 1; i >= 0; i--) {
       const entry = this._entries[i];
-      if (entry.kind === 'restart') {
+      if (entry.kind === 'restart' || (seen >= 2 && pending.size === 0)) {
         break;
       }
       if (entry.kind !== 'record' || entry.pid !== this._pid) {
         continue;
       }
       seen++;
-      if (entry.record.output_cache_complete === false) {
-        after = Math.min(after, entry.record.seq - 1);
+      const record = entry.record;
+      const count = record.execution_count;
+      const pinned = count !== null && pending.delete(count);
+      if (record.output_cache_complete === false && (seen <= 2 || pinned)) {
+        after = Math.min(after, record.seq - 1);
       }
     }
     return after;
   }
 
   /**
-   * The seq of the newest record when the kernel may still complete its
-   * output-cache pin (nothing ran after it); null otherwise.
+   * What the kernel may still complete, as a key that changes when that
+   * changes (the newest record's pin while nothing ran after it, `r<seq>`;
+   * each `Out[n]` the last reply said is incomplete, `o<n>`); null when
+   * nothing is being completed.
    */
-  get awaitingCompletion(): number | null {
+  get awaitingCompletion(): string | null {
+    const parts: string[] = [];
     for (let i = this._entries.length - 1; i >= 0; i--) {
       const entry = this._entries[i];
       if (entry.kind === 'record' && entry.pid === this._pid) {
-        return entry.record.output_cache_complete === false
-          ? entry.record.seq
-          : null;
+        if (entry.record.output_cache_complete === false) {
+          parts.push(`r${entry.record.seq}`);
+        }
+        break;
       }
       if (entry.kind === 'restart') {
-        return null;
+        break;
       }
     }
-    return null;
+    for (const pin of this._outPins) {
+      if (!pin.complete) {
+        parts.push(`o${pin.execution_count}`);
+      }
+    }
+    return parts.length > 0 ? parts.join(',') : null;
   }
 
   /** What the output cache still pins, as the current process last said. */

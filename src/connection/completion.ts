@@ -14,11 +14,12 @@ const MAX_DELAY_MS = 5000;
 const GIVE_UP_MS = 150_000;
 
 /**
- * Fetches the newest cell record again while the kernel completes its
- * output-cache pin in the background (`output_cache_complete` false), on a
- * gentle timer (0.5 s, 1 s, 2 s, then every 5 s), until the record is complete,
- * another cell ran (the kernel stops completing then), or 150 s passed. The
- * badge and the readout then drop their "≥".
+ * Fetches cell records again while the kernel completes output-cache pins in
+ * the background (the newest record's `output_cache_complete` false, or an
+ * `out_pins` entry not complete), on a gentle timer (0.5 s, 1 s, 2 s, then
+ * every 5 s), until they are complete or 150 s passed; what is awaited
+ * changing (another cell ran) starts the waits afresh. The badge, the readout
+ * and the Holding now view then drop their "≥".
  */
 export class CompletionWatcher implements IDisposable {
   constructor(options: CompletionWatcher.IOptions) {
@@ -83,7 +84,7 @@ export class CompletionWatcher implements IDisposable {
 
   private _history: CellHistoryModel;
   private _pull: () => Promise<void>;
-  private _seq: number | null = null;
+  private _seq: string | null = null;
   private _since = 0;
   private _delay = FIRST_DELAY_MS;
   private _timer: ReturnType<typeof setTimeout> | null = null;
