@@ -26,6 +26,7 @@ fingerprints (integers) and rows (plain wire dicts).
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from typing import Any, Callable, Optional
 
@@ -44,6 +45,11 @@ TRANSIENT_FLAGS = frozenset(("budget", "capped", "interrupted", "mutated", "reta
 """Flags that say something about one walk, never kept with a row."""
 
 Fingerprint = Optional[tuple[int, ...]]
+
+FINGERPRINTS_S = 0.2
+"""Most time one request spends on fingerprints (each is bounded, their number is not):
+the roots left when it is up get none, so they are walked, not kept, and no world is
+recorded (a namespace of thousands of big variables)."""
 
 
 class Entry:
@@ -160,10 +166,15 @@ class Plan:
 def _prints(
     variables: list[tuple[str, object]], cache: list[object] | None, hidden: list[object]
 ) -> dict[str, Fingerprint]:
-    prints: dict[str, Fingerprint] = {name: fingerprint([value]) for name, value in variables}
-    prints[HIDDEN_KEY] = fingerprint(hidden)
+    deadline = time.perf_counter() + FINGERPRINTS_S
+
+    def read(values: list[object]) -> Fingerprint:
+        return fingerprint(values) if time.perf_counter() < deadline else None
+
+    prints: dict[str, Fingerprint] = {HIDDEN_KEY: read(hidden)}
     if cache is not None:
-        prints[OUTPUT_CACHE_KEY] = fingerprint(cache)
+        prints[OUTPUT_CACHE_KEY] = read(cache)
+    prints.update((name, read([value])) for name, value in variables)
     return prints
 
 

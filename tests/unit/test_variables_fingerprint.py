@@ -167,3 +167,17 @@ def test_no_class_is_hashed_or_compared() -> None:
     assert fingerprint([value]) is not None
     assert not is_small_atom(Odd())
     assert calls == []
+
+
+def test_fingerprints_stop_at_their_time_limit(monkeypatch: Any) -> None:
+    store = kept.Store()
+    variables: list[tuple[str, object]] = [(f"v{i}", [i]) for i in range(100)]
+    plan = kept.Plan(store, variables, None, [])
+    finished = [(name, value, _row(name, 100, 100)) for name, value in variables]
+    store.remember(
+        plan, finished, {n for n, _ in variables}, complete=True, cell=1, walked_all=True
+    )
+    assert kept.Plan(store, variables, None, []).stable
+    monkeypatch.setattr(kept, "FINGERPRINTS_S", 0.0)
+    late = kept.Plan(store, variables, None, [])
+    assert late.kept == set() and not late.stable  # none read in time: all walked again
