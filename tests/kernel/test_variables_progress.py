@@ -75,7 +75,7 @@ def test_progress_grows_and_cancel_stops_the_walk(booted: Booted, comm_id: str) 
         assert ask_ok(kernel, comm_id, "cancel", {"request": request}) == {"cancelled": True}
         body = _reply(kernel, comm_id, request)
         stopped_in = time.monotonic() - started
-        assert stopped_in < 0.5, stopped_in
+        assert stopped_in < 0.2, stopped_in
         row = names(body)["k_slow"]
         assert row["partial"] is True and "interrupted" in row["flags"], row
         assert body["partial"] is True
