@@ -16,11 +16,10 @@ silent execute, a widget callback) counts for the next cell.
 
 Cost: per cell, a list of the names, the ``id`` of every value into an ``array`` (8
 bytes a name, kept between cells), and a comparison in C, chunk by chunk, with the
-previous cell's; Python compares one by one only inside the chunks that differ. A cell
-that deleted names (the order shifted) takes a slower path through a name -> position
-dict. The name rules run only for the names that changed. A namespace of more than
-:data:`MAX_NAMES` names is not compared (``bound`` is None). BENCHMARKS.md has the cost
-at 10^3, 10^4 and 10^5 names.
+previous cell's; Python compares one by one only inside the chunks that differ (a name
+rebound, a name deleted). The name rules run only for the names that changed. A
+namespace of more than :data:`MAX_NAMES` names is not compared (``bound`` is None).
+BENCHMARKS.md has the cost at 10^3, 10^4 and 10^5 names.
 """
 
 from __future__ import annotations
@@ -35,7 +34,8 @@ MAX_NAMES = 200_000
 """Namespaces with more names than this are not compared (``bound`` is None)."""
 
 CHUNK = 256
-"""Identities compared at once in C; only a chunk that differs is compared name by name."""
+"""Names and identities compared at once in C; only a chunk that differs is stepped
+through in Python."""
 
 _GONE = object()
 
@@ -62,32 +62,35 @@ class _Snapshot:
         del values
 
     def changed_since(self, previous: _Snapshot) -> list[str]:
-        """Names new since ``previous`` or bound to another object, in order."""
+        """Names new since ``previous`` or bound to another object, in order.
+
+        A dict keeps insertion order and assigning to a name keeps its place, so the
+        names that survived are in the same order in both; new names and names deleted
+        and bound again come after them all. Both lists are walked together a chunk at
+        a time (names and ids compared in C); where a chunk's names differ, Python steps
+        to the first difference: the old name there was deleted (or moved to the end).
+        """
         names, ids = self.names, self.ids
         old_names, old_ids = previous.names, previous.ids
-        shared = len(old_names)
-        if len(names) >= shared and names[:shared] == old_names:
-            # Nothing deleted: the same positions, maybe new names at the end.
-            changed = _differing(names, ids, old_ids, shared)
-            return changed + names[shared:]
-        # Names were deleted (positions shifted): look each one up.
-        where = dict(zip(old_names, range(len(old_names))))
-        return [
-            name
-            for position, name in enumerate(names)
-            if (old := where.get(name)) is None or old_ids[old] != ids[position]
-        ]
-
-
-def _differing(names: list[str], ids: array[int], old_ids: array[int], count: int) -> list[str]:
-    """The names among the first ``count`` whose ids differ, chunk by chunk."""
-    changed: list[str] = []
-    for start in range(0, count, CHUNK):
-        end = min(start + CHUNK, count)
-        if ids[start:end] == old_ids[start:end]:
-            continue
-        changed += [names[i] for i in range(start, end) if ids[i] != old_ids[i]]
-    return changed
+        count, old_count = len(names), len(old_names)
+        changed: list[str] = []
+        i = j = 0
+        while i < count and j < old_count:
+            size = min(CHUNK, count - i, old_count - j)
+            if names[i : i + size] == old_names[j : j + size]:
+                if ids[i : i + size] != old_ids[j : j + size]:
+                    changed += [names[i + k] for k in range(size) if ids[i + k] != old_ids[j + k]]
+                i += size
+                j += size
+                continue
+            k = 0
+            while names[i + k] == old_names[j + k]:
+                if ids[i + k] != old_ids[j + k]:
+                    changed.append(names[i + k])
+                k += 1
+            i += k
+            j += k + 1  # old_names[j + k] is gone from here
+        return changed + names[i:]
 
 
 class Bindings:

@@ -113,3 +113,29 @@ def test_too_many_names_are_not_compared() -> None:
 def test_no_namespace_gives_none() -> None:
     b = Bindings(SimpleNamespace())
     assert b.after_cell() is None
+
+
+def test_agrees_with_a_plain_dict_comparison_on_random_cells() -> None:
+    """Random cells (bind, rebind, delete, delete and bind again) on a namespace a few
+    chunks long: the same names as comparing ``name -> id`` dicts, in namespace order."""
+    import random
+
+    rng = random.Random(13)
+    sh = shell(**{f"v{i}": [i] for i in range(bindings.CHUNK * 3)})
+    b = Bindings(sh)
+    keep: list[object] = []  # no id is reused while the test runs
+    for _ in range(200):
+        ns = sh.user_ns
+        before = {name: id(value) for name, value in ns.items()}
+        for _ in range(rng.randrange(0, 6)):
+            name = f"v{rng.randrange(bindings.CHUNK * 4)}"
+            action = rng.choice(["bind", "delete", "again"])
+            if action == "delete" and name in ns:
+                keep.append(ns.pop(name))
+            elif action == "again" and name in ns:
+                keep.append(ns.pop(name))
+                ns[name] = [0]
+            elif action == "bind":
+                ns[name] = [1]
+        expected = [name for name, value in ns.items() if before.get(name) != id(value)]
+        assert b.after_cell() == expected
