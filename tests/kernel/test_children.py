@@ -7,13 +7,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from recording import MiB, Recording, recording_session
+from recording import MiB, Recording, start_recording
 
 
-@pytest.fixture(scope="module")
-def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recording]:
-    """A fresh kernel (memlens installed): ru_maxrss starts from this module's children."""
-    yield from recording_session(tmp_path_factory)
+@pytest.fixture(scope="module", params=["installed", "ipykernel6"])
+def recording(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Recording]:
+    """A fresh kernel (memlens installed, or injected into ipykernel 6): ru_maxrss starts
+    from this module's children."""
+    session = start_recording(request.param, tmp_path_factory.mktemp("children"))
+    try:
+        yield session
+    finally:
+        session.kernel.stop()
 
 
 def child(size_mib: int, seconds: float) -> str:
