@@ -111,7 +111,10 @@ def kernel_memory(*, budget_s: float | None = None) -> dict[str, Any]:
     Also ``lower_bounds`` (parts that are lower bounds, e.g. a walk stopped by
     ``budget_s`` seconds), ``rest_is_upper_bound``, ``allocators`` (``pymalloc_free``,
     ``malloc_free``, ``trim_can_return``: what ``malloc_trim`` could give back, in
-    bytes) and ``elapsed_s``. See :mod:`memlens.kernel.memory`.
+    bytes) and ``elapsed_s``; and ``gpu``, only while a library you imported uses a GPU
+    device (a list, one dict per device: ``total``, ``used``, this kernel's ``process``
+    share, ``allocated``, ``reserved``, ``cached_free``; device memory, never in ``rss``).
+    See :mod:`memlens.kernel.memory`.
     """
     from .kernel import kernel_memory as measure
 
