@@ -17,6 +17,10 @@ The peers are imported from this environment or installed with pip into a scratc
 directory (``pip install --target``) if missing.
 
     .venv/bin/python bench/sizing.py [--repeats 5] [--latency] [--json out.json]
+
+Issue #9's runs (:mod:`sizing_issue9`): ``--issue9`` (its table of deep size over truth),
+``--scale N`` (the shared-objects walks at scale), ``--table-costs`` (the owners table's
+steps per object).
 """
 
 from __future__ import annotations
@@ -46,6 +50,10 @@ sys.path.insert(0, str(REPO / "tests" / "unit"))
 
 from memlens import sizing  # noqa: E402
 from memlens.probes import process as probes  # noqa: E402
+
+sys.path.insert(0, str(REPO / "bench"))
+from sizing_issue9 import at_scale, issue9_rows, table_costs  # noqa: E402
+from sizing_latency import latency  # noqa: E402
 
 PEERS_DIR = Path(tempfile.gettempdir()) / "memlens-bench-peers"
 PEERS = {"pympler": "Pympler", "objsize": "objsize", "guppy": "guppy3"}
@@ -289,61 +297,6 @@ def correctness(peers: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[
 # -- a cell during a walk ----------------------------------------------------------------------
 
 
-def latency(rounds: int) -> dict[str, float]:
-    """Median ms of ``x = 1`` alone, and sent 150 ms into a 10 s ``variables`` walk."""
-    from conftest import make_flavour
-    from harness import Kernel
-
-    results: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as directory:
-        workdir = Path(directory)
-        kernel = Kernel.start(make_flavour("installed", workdir), workdir)
-        try:
-            kernel.bootstrap()
-            kernel.execute(
-                "table = {str(i): [i * 0.5, str(i), (i, i + 1)] for i in range(1_000_000)}"
-            )
-            comm, _ = kernel.open_comm()
-
-            def cell() -> float:
-                started = time.perf_counter()
-                kernel.execute("x = 1")
-                return (time.perf_counter() - started) * 1000
-
-            results["x = 1 alone"] = statistics.median(cell() for _ in range(3 * rounds))
-            for label, pause in (
-                ("during a walk (as shipped)", "0.002"),
-                ("during a walk, no pauses", "None"),
-            ):
-                kernel.execute(
-                    f"import memlens.wire.comm; memlens.wire.comm.PAUSE_EVERY_S = {pause}",
-                    silent=True,
-                )
-                times = []
-                for n in range(rounds):
-                    request = f"walk-{n}-{pause}"
-                    data = {
-                        "v": 1,
-                        "type": "request",
-                        "id": request,
-                        "command": "variables",
-                        "args": {"budget_ms": 10_000, "complete": ["table"]},
-                    }
-                    kernel._send_shell("comm_msg", {"comm_id": comm, "data": data})
-                    time.sleep(0.15)
-                    times.append(cell())
-                    kernel.wait_for_reply(comm, request)
-                results[label] = statistics.median(times)
-            kernel.execute("memlens.wire.comm.PAUSE_EVERY_S = 0.002", silent=True)
-            started = time.perf_counter()
-            reply, _ = kernel.ask(comm, "variables", {"budget_ms": 10_000, "complete": ["table"]})
-            results["the full walk of that namespace (ms)"] = (time.perf_counter() - started) * 1000
-            results["objects in it"] = reply["body"]["stats"]["objects"]
-        finally:
-            kernel.stop()
-    return results
-
-
 # -- output --------------------------------------------------------------------------------------
 
 
@@ -364,167 +317,6 @@ def table(rows: list[dict[str, Any]], formats: dict[str, str]) -> str:
             )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def at_scale(count: int) -> list[dict[str, Any]]:
-    """Issue #9's worst case at scale: every object also held elsewhere. ``deep_size`` of
-    one of two lists sharing ``count`` floats, and ``retained_sizes`` of 20 lists that
-    share ``2 * count`` references to them (each float in two lists); one run each (the
-    walks take seconds), with objects counted by the walk itself. Wall and CPU time: on a
-    machine shared with other work the CPU time is the steadier figure."""
-    floats = [float(i) for i in range(count)]
-    other = list(floats)
-    rows: list[dict[str, Any]] = []
-    gc.collect()
-    started, cpu = time.perf_counter(), time.process_time()
-    report = sizing.measure([[floats]])
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    rows.append(
-        {
-            "case": f"deep_size: one of two lists sharing {count:,} floats",
-            "objects": report.objects,
-            "s": seconds,
-            "M objects/s": report.objects / seconds / 1e6,
-            "cpu s": cpu,
-            "M objects/cpu s": report.objects / cpu / 1e6,
-            "partial": report.partial,
-        }
-    )
-    names = {f"l{k}": floats[k::10] for k in range(10)}
-    names.update({f"m{k}": other[k::10] for k in range(10)})
-    del other
-    gc.collect()
-    started, cpu = time.perf_counter(), time.process_time()
-    report = sizing.measure([[value] for value in names.values()])
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    rows.append(
-        {
-            "case": f"retained_sizes: 20 lists sharing {2 * count:,} references",
-            "objects": report.objects,
-            "s": seconds,
-            "M objects/s": report.objects / seconds / 1e6,
-            "cpu s": cpu,
-            "M objects/cpu s": report.objects / cpu / 1e6,
-            "partial": report.partial,
-        }
-    )
-    return rows
-
-
-def table_costs(count: int = 3_000_000) -> list[dict[str, Any]]:
-    """What the owners table's steps cost an object (ns, CPU time, best of 3): its keys
-    (``id >> 4``), a read, a write of one value, and the read-translate-write that
-    ``claim`` did item by item before (``itertools.tee``), each a C-level ``map`` over
-    ``count`` floats' keys on a ``MAP_NORESERVE`` memory map as the walk makes it."""
-    import collections
-    import itertools
-    import mmap
-    import operator
-
-    floats = [float(i) for i in range(count)]
-    table = mmap.mmap(-1, 1 << 43, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | 0x4000)
-    view = memoryview(table).cast("B")
-    translate = [4] * 8
-    keys = list(map(operator.rshift, map(id, floats), itertools.repeat(4)))
-
-    def tee() -> None:
-        old, kept = itertools.tee(map(view.__getitem__, keys))
-        collections.deque(map(view.__setitem__, keys, map(translate.__getitem__, old)), 0)
-        list(kept)
-
-    steps: dict[str, Callable[[], object]] = {
-        "keys (id >> 4)": lambda: list(map(operator.rshift, map(id, floats), itertools.repeat(4))),
-        "read": lambda: list(map(view.__getitem__, keys)),
-        "write one value": lambda: collections.deque(
-            map(view.__setitem__, keys, itertools.repeat(5)), 0
-        ),
-        "read-translate-write (tee)": tee,
-        "min and max of the keys": lambda: (min(keys), max(keys)),
-    }
-    rows = []
-    for label, step in steps.items():
-        best = float("inf")
-        for _ in range(3):
-            started = time.process_time()
-            step()
-            best = min(best, time.process_time() - started)
-        rows.append({"step": label, "ns an object": best / count * 1e9})
-    view.release()
-    table.close()
-    return rows
-
-
-def issue9_rows() -> list[dict[str, Any]]:
-    """Issue #9's table: memlens' deep size / tracemalloc's truth (pyarrow's pool growth
-    added), each object built in this process; needs numpy, pandas 2+ (and numpy 2's
-    StringDType)."""
-    import collections
-
-    import numpy as np
-    import pandas as pd
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "unit"))
-    from sizing_truth import built
-
-    class L(list):  # type: ignore[type-arg]
-        pass
-
-    class S(set):  # type: ignore[type-arg]
-        pass
-
-    class Point:
-        def __init__(self, i: int) -> None:
-            self.x = i
-            self.y = float(i)
-
-    def index() -> Any:
-        found = pd.Index(np.random.default_rng(1).permutation(1_000_000))
-        found.get_loc(5)
-        return found
-
-    def frame() -> Any:
-        keys = [f"k{i}" for i in np.random.default_rng(2).permutation(200_000)]
-        found = pd.DataFrame({"a": np.arange(200_000)}, index=keys)
-        found.loc["k5"]
-        return found
-
-    def multi() -> Any:
-        found = pd.MultiIndex.from_product([range(1000), [f"s{i}" for i in range(300)]])
-        found.get_loc((5, "s7"))
-        return found
-
-    def mixed() -> Any:
-        found = [Point(i) for i in range(20_000)]
-        for point in found[1::2]:
-            point.__dict__  # noqa: B018
-        return found
-
-    cases: dict[str, Callable[[], Any]] = {
-        "pandas Index of 10^6 shuffled ints after get_loc": index,
-        "shuffled string-indexed DataFrame after .loc": frame,
-        "MultiIndex after get_loc": multi,
-        "numpy StringDType array (10^5 strings)": lambda: np.array(
-            [f"string number {i} is long" for i in range(100_000)],
-            dtype=np.dtypes.StringDType(),
-        ),
-        "structured array with an object field (to_records)": lambda: pd.DataFrame(
-            {"a": np.arange(100_000), "s": [f"str{i}" for i in range(100_000)]}
-        ).to_records(),
-        "Counter of 10^5 str -> int": lambda: collections.Counter(
-            {str(i) * 3: i for i in range(100_000)}
-        ),
-        "class L(list), 10^5 floats": lambda: L(float(i) for i in range(100_000)),
-        "class S(set), 10^5 floats": lambda: S(float(i) for i in range(100_000)),
-        "instances of one class, half with __dict__": mixed,
-    }
-    rows = []
-    for name, factory in cases.items():
-        obj, truth = built(factory)
-        rows.append(
-            {"object": name, "truth": truth, "memlens / truth": sizing.deep_size(obj) / truth}
-        )
-        del obj
-    return rows
 
 
 def main() -> None:
