@@ -2,7 +2,8 @@
 
 At a cell's start: the allocators' state, ``len(Out)``, the largest child's peak and the
 native pools. At its end: the heap split (``python_delta``, ``allocator_free_delta``,
-``native_delta``), the output-cache pin, ``children_peak`` and ``native_pools``. Each
+``native_delta``), the output-cache pin, ``children_peak``, ``native_pools``, the names
+the cell bound (``bound``, :mod:`.bindings`) and the GPU reading. Each
 reading that fails leaves its fields None and never reaches the user's cell. A new
 per-cell reading goes here: a field on :class:`~memlens.cells.record.CellStart` for its
 starting point, one ``try`` block in :meth:`CellReadings.at_end`.
