@@ -75,8 +75,9 @@ def format_readout(record: CellRecord) -> str:
     line = "[memlens] " + " \u00b7 ".join(parts)
     children = record.get("children_peak")
     if children is not None and children >= _NOTABLE:
-        # Its own line: child processes' memory is not the kernel's RSS.
-        line += f"\n[memlens] child processes peak {format_size(children)}"
+        # Its own line: child processes' memory is not the kernel's RSS. Above 0 a lower
+        # bound: the children's summed peak can fall between readings.
+        line += f"\n[memlens] child processes peak \u2265 {format_size(children)}"
     for device in record.get("gpu") or []:  # device memory: its own line, never RSS
         line += "\n" + format_gpu(device)
     return line

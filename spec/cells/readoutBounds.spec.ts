@@ -1,4 +1,5 @@
 import { badgeText, badgeTooltip } from '../../src/cells/readout';
+import { popoverLines } from '../../src/cells/popover';
 import { parseCellRecord, type ICellRecord } from '../../src/wire/protocol';
 import { cellRecord } from '../replies';
 
@@ -38,9 +39,20 @@ describe('honest bounds on the badge (issue #9)', () => {
   it("shows child processes' peak on its own line, apart from the RSS", () => {
     const r = record({ children_peak: 500 * MIB });
     const tip = badgeTooltip(r, 'binary');
-    expect(tip).toContain("Child processes' peak: 500.0 MiB");
+    // Above 0 a lower bound (schema: the summed peak can fall between readings).
+    expect(tip).toContain("Child processes' peak: ≥ 500.0 MiB");
     expect(tip).toContain('not in the RSS above');
     expect(badgeText(r, 'binary')).not.toContain('500');
+    // The popover shows the tooltip's lines: the bound stays with the number.
+    expect(popoverLines(tip).map(line => line.label)).toContain(
+      "Child processes' peak: ≥ 500.0 MiB"
+    );
+  });
+
+  it('shows no child processes as an exact 0, not as a bound', () => {
+    const tip = badgeTooltip(record({ children_peak: 0 }), 'binary');
+    expect(tip).toContain("Child processes' peak: 0 B");
+    expect(tip).not.toContain('≥');
   });
 
   it('names a native pool under the output of the split', () => {

@@ -137,6 +137,14 @@ function detailLines(detail: string | null): string[] {
   return detail === null ? [] : [`  ${detail}`];
 }
 
+/**
+ * Child processes' peak: above 0 it is a lower bound (their summed peak can
+ * fall between the 50 ms readings), so it reads `≥ 500.0 MiB`; 0 is exact.
+ */
+export function childrenPeakText(peak: number, units: Units): string {
+  return peak > 0 ? `≥ ${formatBytes(peak, units)}` : formatBytes(peak, units);
+}
+
 /** The whole record, a line per fact, for the badge's tooltip. */
 export function badgeTooltip(record: ICellRecord, units: Units): string {
   const bytes = (n: number | null): string => formatBytes(n, units);
@@ -166,7 +174,7 @@ export function badgeTooltip(record: ICellRecord, units: Units): string {
   if (record.children_peak !== undefined && record.children_peak !== null) {
     lines.push(
       '',
-      `Child processes' peak: ${bytes(record.children_peak)}`,
+      `Child processes' peak: ${childrenPeakText(record.children_peak, units)}`,
       '  (subprocesses, fork children, pool workers: their own memory, not in the RSS above)'
     );
   }

@@ -10,7 +10,7 @@ import { peakAbove, rssDelta } from './readout';
 import { formatBytes, formatDelta, formatDuration } from '../common/format';
 import type { HistoryEntry } from './model';
 import { chartSvg } from './chart';
-import { retainedText } from '../variables/rows';
+import { retainedIsApprox, retainedText, sizeText } from '../variables/rows';
 import {
   PROTOCOL_VERSION,
   type ICellRecord,
@@ -213,17 +213,15 @@ export function variablesTable(
   if (!rows || rows.length === 0) {
     return '';
   }
-  const size = (bytes: number | null, partial: boolean): string =>
-    partial && bytes !== null
-      ? `≥ ${formatBytes(bytes, units)}`
-      : formatBytes(bytes, units);
+  // The sidebar's marks: "≥" on a cut walk's deep size, "≈" on a retained
+  // size that is not exact (cut walk, or kept from an earlier walk: stale).
   const body = rows
     .map(row =>
       [
         row.name,
         row.type,
-        retainedText(row.retained, row.partial, units),
-        size(row.deep, row.partial),
+        retainedText(row.retained, retainedIsApprox(row), units),
+        sizeText(row.deep, row.partial, units),
         formatBytes(row.getsizeof, units)
       ]
         .map(cell => `<td>${escapeHtml(cell)}</td>`)
