@@ -68,12 +68,22 @@ def unload_ipython_extension(ipython: Any) -> None:
 def cell_records() -> list[dict[str, Any]]:
     """Every recorded cell of this kernel, oldest first, as plain dicts.
 
-    Keys as in the JupyterLab frontend's records (see :mod:`memlens.cells.recorder` for what
+    Keys as in the JupyterLab frontend's records (see :mod:`memlens.cells.record` for what
     each number means): ``seq``, ``cell_id``, ``execution_count``, ``preview``,
     ``started``, ``duration_s``, ``success``, ``rss_before``, ``rss_after``, ``rss_peak``
     (bytes), ``peak_method``, ``sample_interval_s``, ``python_delta``, ``native_delta``,
-    ``allocator_free_delta``, ``output_cache_delta`` (bytes) and ``precise``. Empty until
-    ``%load_ext memlens`` or the JupyterLab frontend turned recording on.
+    ``allocator_free_delta``, ``output_cache_delta`` (bytes), ``output_cache_complete``
+    (False while that is a lower bound), ``children_peak`` (child processes' peak, a
+    lower bound when above 0, never part of the RSS), ``native_pools`` and ``precise``.
+    ``bound``: the names the cell bound or rebound to another object, in the namespace's
+    order (None when the namespace was not compared; see :mod:`memlens.cells.bindings`).
+    ``gpu``, only when a GPU device was in use at the cell's end (memlens never creates a
+    CUDA context): one dict per device, ``device`` (``"cuda:0"``), ``allocated_before``
+    and ``allocated_after`` (held by live tensors and arrays), ``peak`` (``peak_exact``
+    False: a lower bound), ``reserved_before`` and ``reserved_after`` (the caching
+    allocators'), ``process_before`` and ``process_after`` (the process's usage from
+    NVML) and ``context_created``; bytes, None where unreadable, never part of the RSS.
+    Empty until ``%load_ext memlens`` or the JupyterLab frontend turned recording on.
     """
     from .cells.recorder import current
 
