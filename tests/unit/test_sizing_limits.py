@@ -27,6 +27,7 @@ from sizing_truth import (
     SizeofRaises,
     nested,
 )
+from step_clock import StepClock
 
 from memlens.probes.process import read_and_reset_hwm, rss_and_hwm
 from memlens.sizing import Report, RootSizes, basic_size, deep_size, measure, values_array_size
@@ -134,10 +135,16 @@ def test_should_stop_interrupts() -> None:
     assert report.partial
 
 
-def test_budget_shares() -> None:
+def test_budget_shares(monkeypatch: pytest.MonkeyPatch) -> None:
     slow = [(i, str(i)) for i in range(1_000_000)]
     quick = [1.5, 2.5]
+    # Timed on a clock that advances 1 ms per read: the slow root's share is ~25 checks
+    # (its whole walk takes ~180) and the quick one's the rest. On the real clock a loaded
+    # machine could stall the slow root past the whole 50 ms, which stops every root.
+    monkeypatch.setattr(time, "perf_counter", StepClock(0.001))
     report = measure([[slow], [quick]], budget_s=0.05, shares=[1, 1])
+    monkeypatch.undo()
+    assert "budget" in report.roots[0].flags, report.roots[0]
     assert report.roots[0].partial and not report.roots[1].partial
     assert report.roots[1].deep == sys.getsizeof(quick) + 48
 

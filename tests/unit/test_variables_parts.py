@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sizing_truth import need
+from step_clock import StepClock
 
 from memlens.sizing import deep_size
 from memlens.variables import describe
@@ -226,7 +228,9 @@ def test_a_part_pointing_back_up_the_path_has_its_whole_deep_size() -> None:
     assert parts[".payload"]["deep"] == parts[".payload"]["retained"] == deep_size(payload)
 
 
-def test_a_part_pointing_back_keeps_its_sizes_when_the_budget_runs_out() -> None:
+def test_a_part_pointing_back_keeps_its_sizes_when_the_budget_runs_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     root = Node(None, [])
     root.kids.append(Node(root, [k + 0.5 for k in range(200_000)]))
     ns: dict[str, Any] = {"root": root, "other": [(i, str(i)) for i in range(1_000_000)]}
@@ -239,8 +243,14 @@ def test_a_part_pointing_back_keeps_its_sizes_when_the_budget_runs_out() -> None
         return checks > 20
 
     payload = deep_size(root.kids[0].payload)
-    # 30 ms: the kid's own walk ends in time, the rest of the namespace does not.
-    body = variables_report.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=30)
+    # 30 ms: the kid's own walk ends in time, the rest of the namespace does not. Timed on
+    # a clock that advances 0.5 ms each time it is read (about once per check, every
+    # CHUNK objects), so the budget is ~60 checks however loaded the machine is (on the
+    # real clock a loaded machine cut the kid's own walk): the kid's walk takes ~12, the
+    # whole namespace ~220.
+    with monkeypatch.context() as patch:
+        patch.setattr(time, "perf_counter", StepClock(0.0005))
+        body = variables_report.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=30)
     (kid,) = body["children"]
     assert kid["deep"] >= kid["retained"] >= payload, kid  # deep: all it reaches
     assert body["partial"] is True
@@ -344,7 +354,7 @@ def test_variables_body_with_a_stand_in_shell() -> None:
         "Out": {1: bytearray(10_000)},
         "_": None,
     }
-    body = variables_report.variables_body(Shell(ns), budget_ms=2000, complete=["b"])
+    body = variables_report.variables_body(Shell(ns), budget_ms=60_000, complete=["b"])
     protocol.validate_reply(protocol.make_reply("r", "variables", body))
     rows = {row["name"]: row for row in body["rows"]}
     assert set(rows) == {"a", "b", "small"}
