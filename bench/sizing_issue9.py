@@ -64,9 +64,11 @@ def at_scale(count: int) -> list[dict[str, Any]]:
 
 def table_costs(count: int = 3_000_000) -> list[dict[str, Any]]:
     """What the owners table's steps cost an object (ns, CPU time, best of 3): its keys
-    (``id >> 4``), a read, a write of one value, and the read-translate-write that
-    ``claim`` did item by item before (``itertools.tee``), each a C-level ``map`` over
-    ``count`` floats' keys on a ``MAP_NORESERVE`` memory map as the walk makes it."""
+    (``id >> 4``, or the pointer hash that equals it), a read, a write of one value (through
+    the memoryview's own wrappers, or the ``operator`` functions the walk now uses), and
+    the read-translate-write that ``claim`` did item by item before (``itertools.tee``),
+    each a C-level ``map`` over ``count`` floats' keys on a ``MAP_NORESERVE`` memory map
+    as the walk makes it."""
     import collections
     import itertools
     import mmap
@@ -83,11 +85,19 @@ def table_costs(count: int = 3_000_000) -> list[dict[str, Any]]:
         collections.deque(map(view.__setitem__, keys, map(translate.__getitem__, old)), 0)
         list(kept)
 
+    setitem: Callable[..., None] = operator.setitem
     steps: dict[str, Callable[[], object]] = {
         "keys (id >> 4)": lambda: list(map(operator.rshift, map(id, floats), itertools.repeat(4))),
-        "read": lambda: list(map(view.__getitem__, keys)),
-        "write one value": lambda: collections.deque(
+        "keys (object.__hash__, now)": lambda: list(map(object.__hash__, floats)),
+        "read (view.__getitem__)": lambda: list(map(view.__getitem__, keys)),
+        "read (operator.getitem, now)": lambda: list(
+            map(operator.getitem, itertools.repeat(view), keys)
+        ),
+        "write one value (view.__setitem__)": lambda: collections.deque(
             map(view.__setitem__, keys, itertools.repeat(5)), 0
+        ),
+        "write one value (operator.setitem, now)": lambda: collections.deque(
+            map(setitem, itertools.repeat(view), keys, itertools.repeat(5)), 0
         ),
         "read-translate-write (tee)": tee,
         "min and max of the keys": lambda: (min(keys), max(keys)),

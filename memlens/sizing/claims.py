@@ -29,6 +29,10 @@ DENSE = 64
 one key per this many slots, a batch's range is too sparse to copy and count."""
 
 _repeat = itertools.repeat
+# The builtin functions, called by ``map`` without an argument tuple: about 40 % cheaper an
+# object than the memoryview's own ``__getitem__``/``__setitem__`` wrappers (BENCHMARKS.md).
+_getitem = operator.getitem
+_setitem = operator.setitem
 
 
 def discard(iterator: Iterable[Any]) -> None:
@@ -49,7 +53,12 @@ class MapClaims:
         raise NotImplementedError
 
     def _claim_mapped(
-        self, anchors: list[object], keys: list[int], translate: list[int], highest: int
+        self,
+        anchors: list[object],
+        keys: list[int],
+        translate: list[int],
+        lowest: int,
+        highest: int,
     ) -> tuple[list[object], list[object], list[int], list[int]]:
         """:meth:`claim` on the map, with as few C-level passes per object as can be:
 
@@ -64,7 +73,6 @@ class MapClaims:
         Objects twice in the batch read as the same old tag: :meth:`_write_group` finds
         such repeats, and each object is returned once."""
         count = len(keys)
-        lowest = min(keys)
         if highest - lowest < DENSE * count:
             guessed = self._guess(keys, translate, lowest, highest)
             if guessed is not None:
@@ -73,7 +81,7 @@ class MapClaims:
                     return anchors, [], [], [UNSEEN] * count
                 return [], anchors, [guessed] * count, [guessed] * count
         view = self.view
-        tags = list(map(view.__getitem__, keys))
+        tags = list(map(_getitem, _repeat(view), keys))
         first = tags[0]
         if tags.count(first) == count:  # one old tag
             value = translate[first]
@@ -109,7 +117,7 @@ class MapClaims:
         if len(values) == 1:
             kept = self._write_group(moved_keys, values.pop(), None, None)
         else:  # not a walk's translation: key by key
-            discard(map(view.__setitem__, moved_keys, itertools.compress(new, moved)))
+            discard(map(_setitem, _repeat(view), moved_keys, itertools.compress(new, moved)))
             kept = dict(zip(moved_keys, range(len(moved_keys))))
             if len(kept) == len(moved_keys):
                 kept = None
@@ -135,7 +143,7 @@ class MapClaims:
         held = self._count_in(before, tag)
         if held < len(keys):
             return None
-        discard(map(view.__setitem__, keys, _repeat(value)))
+        discard(map(_setitem, _repeat(view), keys, _repeat(value)))
         if held - self._count_in(self._slots(lowest, highest), tag) == len(keys):
             return tag
         self._restore(lowest, before)
@@ -179,7 +187,7 @@ class MapClaims:
             lowest, highest = min(keys), max(keys)
         dense = highest - lowest < DENSE * len(keys)
         before = self._count_in(self._slots(lowest, highest), value) if dense else 0
-        discard(map(view.__setitem__, keys, _repeat(value)))
+        discard(map(_setitem, _repeat(view), keys, _repeat(value)))
         if dense:
             distinct = self._count_in(self._slots(lowest, highest), value) - before
         else:

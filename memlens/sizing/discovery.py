@@ -12,7 +12,7 @@ from . import kinds
 from .batches import CHUNK, Cursor, allocated_ints
 from .careful import Batch, CarefulSizes, Entry
 from .kinds import INT_PADDING
-from .owners import FENCE_TAG, root_of
+from .owners import FENCE_TAG, STATIC_TYPE_IDS, root_of
 from .report import FENCED
 from .shared import UNIQUE_REFCOUNT
 
@@ -42,7 +42,7 @@ class Discovery(CarefulSizes):
             return
         if len(found) > self.batch:
             self.batch = len(found)
-        present = self.kinds.distinct(found)
+        present = self._types(found)
         of = self.kinds.of
         bits = 0
         for kind in present:
@@ -51,7 +51,9 @@ class Discovery(CarefulSizes):
             return  # e.g. the class of each of a batch of instances
         unique: list[object]
         anchors: list[object]
-        if UNIQUE_REFCOUNT:
+        if UNIQUE_REFCOUNT and UNIQUE_REFCOUNT not in map(sys.getrefcount, found):
+            unique, anchors = [], found  # all shared-looking (the usual big batch): no list
+        elif UNIQUE_REFCOUNT:
             counts = list(map(sys.getrefcount, found))
             singles = counts.count(UNIQUE_REFCOUNT)
             if singles == len(found):
@@ -69,7 +71,8 @@ class Discovery(CarefulSizes):
             self._count(unique, bits, context, level, present=present if not anchors else None)
         if anchors:
             whole = -1 if unique else len(anchors)
-            fresh, moved = self._claim(anchors)
+            heap = not any(id(kind) in STATIC_TYPE_IDS for kind in present)
+            fresh, moved = self._claim(anchors, heap)
             del anchors
             if fresh:
                 known = present if len(fresh) == whole else None  # all of found, once each
@@ -81,10 +84,25 @@ class Discovery(CarefulSizes):
                     objects, bits, root_of(tag), level, anchors=True, sharer=tag, present=known
                 )
 
-    def _claim(self, anchors: list[object]) -> tuple[list[object], dict[int, list[object]]]:
+    def _types(self, found: list[object]) -> list[type]:
+        """The types of ``found``, each once. Where no metaclass compares classes in Python
+        (``Kinds.safe``), a batch of one type (the usual big batch) is told by one C-level
+        count of its first type in the list of types, cheaper than a set of them."""
+        if not self.kinds.safe:
+            return self.kinds.distinct(found)
+        types = list(map(type, found))
+        first = types[0]
+        if types.count(first) == len(types):
+            return [first]
+        return list(set(types))
+
+    def _claim(
+        self, anchors: list[object], heap: bool = False
+    ) -> tuple[list[object], dict[int, list[object]]]:
         """Split shared-looking objects into those no root reached before (claimed for this
-        one) and, by their tag, those other roots reached before; drop the rest."""
-        fresh, changed, old_tags, tags = self.owners.claim(anchors, self.translate)
+        one) and, by their tag, those other roots reached before; drop the rest. ``heap``:
+        none is of a type with static instances (:func:`.owners.keys_of`)."""
+        fresh, changed, old_tags, tags = self.owners.claim(anchors, self.translate, heap=heap)
         if self.fence and FENCE_TAG in tags:
             self.flags[self.index].add(FENCED)
         del tags

@@ -75,6 +75,53 @@ _repeat = itertools.repeat
 _rshift = operator.rshift
 
 
+_KEY_MAX = (1 << 60) - 1
+"""Every key (``address >> 4`` of a 64-bit address) is at most this."""
+
+
+def _hash_is_key() -> bool:
+    """Whether ``object.__hash__`` gives an object's key itself: CPython's pointer hash
+    rotates the address right by 4 bits, so for an object on a 16-byte boundary (any heap
+    object) it is ``id(obj) >> 4`` in one C call instead of two, ~12 % of a claim's cost an
+    object (BENCHMARKS.md). Objects not on such a boundary (static ones: small ints, the
+    empty tuple) have their low bits rotated into the top: masking gives the key again.
+    Checked here on fresh objects, so another implementation or hash keeps ``id >> 4``."""
+    if sys.implementation.name != "cpython" or sys.maxsize != (1 << 63) - 1:
+        return False
+    probes: list[object] = [object() for _ in range(8)]
+    probes += [float(len(probes)) + 0.5, [], (), 1, None]
+    hashes = list(map(object.__hash__, probes))
+    aligned = [h for h, o in zip(hashes, probes) if id(o) & 15 == 0]
+    return bool(aligned) and all(
+        (h if 0 <= h <= _KEY_MAX else h & _KEY_MAX) == id(o) >> _SHIFT
+        for h, o in zip(hashes, probes)
+    )
+
+
+_HASH_IS_KEY = _hash_is_key()
+_pointer_hash = object.__hash__
+
+
+STATIC_TYPES = (int, bool, str, bytes, tuple, frozenset, type(None), type(...))
+"""Types of which CPython has static instances (small ints, the empty tuple, identifier
+strings...), possibly not on a 16-byte boundary: a batch holding them keys by ``id``."""
+STATIC_TYPE_IDS = frozenset(map(id, STATIC_TYPES))
+
+
+def keys_of(objects: list[object], heap: bool = False) -> tuple[list[int], int, int]:
+    """The keys of ``objects`` (``id >> 4``), with the lowest and the highest. ``heap``:
+    none of them is of a :data:`STATIC_TYPES` type (so the pointer hash is the key)."""
+    if heap and _HASH_IS_KEY:
+        keys = list(map(_pointer_hash, objects))
+        lowest, highest = min(keys), max(keys)
+        if lowest >= 0 and highest <= _KEY_MAX:
+            return keys, lowest, highest
+        keys = list(map(operator.and_, keys, _repeat(_KEY_MAX)))  # an unaligned object
+    else:
+        keys = list(map(_rshift, map(id, objects), _repeat(_SHIFT)))
+    return keys, min(keys), max(keys)
+
+
 def _address_bits() -> int | None:
     if not sys.platform.startswith("linux") or sys.maxsize < 1 << 62:
         return None
@@ -112,21 +159,21 @@ class Owners(MapClaims):
         self._write([id(obj) >> _SHIFT], _repeat(tag))
 
     def claim(
-        self, anchors: list[object], translate: list[int]
+        self, anchors: list[object], translate: list[int], *, heap: bool = False
     ) -> tuple[list[object], list[object], list[int], list[int]]:
         """Give each object of ``anchors`` the tag ``translate[old tag]``.
 
         Returns the objects met for the first time (old tag 0, each once even if it is in
         ``anchors`` twice), those whose tag changed from another non-zero tag with their
         old tags, and all the old tags. ``translate`` must map 0 to a non-zero tag.
+        ``heap``: as :func:`keys_of` has it.
         """
-        keys = list(map(_rshift, map(id, anchors), _repeat(_SHIFT)))
+        keys, lowest, highest = keys_of(anchors, heap)
         if self.map is None and len(self.entries) - self.seeded > _GROW_AT:
             self._grow()
         view = self.view
-        highest = max(keys)
         if view is not None and highest < self.limit:
-            return self._claim_mapped(anchors, keys, translate, highest)
+            return self._claim_mapped(anchors, keys, translate, lowest, highest)
         if view is None:
             by_key = dict(zip(keys, anchors))  # each object once
             if len(by_key) < len(keys):
@@ -177,7 +224,7 @@ class Owners(MapClaims):
     def _write(self, keys: list[int], tags: Iterable[int]) -> None:
         view = self.view
         if view is not None and keys and max(keys) < self.limit:
-            _discard(map(view.__setitem__, keys, tags))
+            _discard(map(operator.setitem, _repeat(view), keys, tags))
             self._count_pages(keys)
             return
         entries = self.entries
