@@ -171,8 +171,8 @@ function addRow(
     const line = document.createElement('div');
     line.className = 'jp-MemlensVariables-secondary jp-MemlensVariables-gpu';
     line.textContent = gpu;
-    line.title =
-      'GPU (device) memory it reaches, each buffer once: not in Deep or Retained, which are RAM';
+    // The line can be cut at 250 px: the tooltip repeats it in full.
+    line.title = `${gpu}: GPU (device) memory it reaches, each buffer once; not in Deep or Retained, which are RAM`;
     nameCell.append(line);
   }
   // Every flag, including those the "≥" already says, in the row's tooltip.

@@ -93,6 +93,29 @@ test.describe('The Memory sidebar at 250 px', () => {
     expect(
       await body.evaluate(node => node.scrollWidth <= node.clientWidth + 1)
     ).toBe(true);
+    // Compact rows: every line under a name (type and shape, "shared with",
+    // "kept from cell [n]", GPU) stays one line, cut with an ellipsis at
+    // 250 px, its full text in a tooltip; the sizes sit on the name's line.
+    const under = topRows(page).locator(
+      '.jp-MemlensVariables-secondary, .jp-MemlensVariables-shared, .jp-MemlensVariables-kept'
+    );
+    const heights = await under.evaluateAll(nodes =>
+      nodes.map(node => ({
+        height: node.getBoundingClientRect().height,
+        font: parseFloat(getComputedStyle(node).fontSize),
+        title: (node as HTMLElement).title
+      }))
+    );
+    expect(heights.length).toBeGreaterThan(sizes.length);
+    for (const line of heights) {
+      expect(line.height).toBeLessThan(2 * line.font);
+      expect(line.title).not.toBe('');
+    }
+    const label = await topRows(page)
+      .first()
+      .locator('.jp-MemlensVariables-label')
+      .boundingBox();
+    expect(Math.abs(cell!.y - label!.y)).toBeLessThan(4);
     // Type and shape as a second line under the name.
     await expect(
       topRows(page).first().locator('.jp-MemlensVariables-secondary')
