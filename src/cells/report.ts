@@ -10,6 +10,7 @@ import { peakAbove, rssDelta } from './readout';
 import { formatBytes, formatDelta, formatDuration } from '../common/format';
 import type { HistoryEntry } from './model';
 import { chartSvg } from './chart';
+import { gpuColumns, gpuDevices, gpuValues } from './gpuCsv';
 import { retainedIsApprox, retainedText, sizeText } from '../variables/rows';
 import {
   PROTOCOL_VERSION,
@@ -125,7 +126,9 @@ export function csvField(value: unknown): string {
  * its cause is unknown), sizes in bytes.
  */
 export function toCsv(entries: ReadonlyArray<HistoryEntry>): string {
-  const lines = [CSV_COLUMNS.join(',')];
+  // GPU columns only when a record has GPU readings (issue #10).
+  const devices = gpuDevices(rows(entries).map(row => row.record));
+  const lines = [[...CSV_COLUMNS, ...gpuColumns(devices)].join(',')];
   for (const entry of entries) {
     let values = exitRow(entry);
     if (entry.kind === 'record') {
@@ -153,7 +156,15 @@ export function toCsv(entries: ReadonlyArray<HistoryEntry>): string {
     }
     if (values) {
       const row = values;
-      lines.push(CSV_COLUMNS.map(column => csvField(row[column])).join(','));
+      const gpu = gpuValues(
+        entry.kind === 'record' ? entry.record : null,
+        devices
+      );
+      lines.push(
+        [...CSV_COLUMNS.map(column => row[column]), ...gpu]
+          .map(csvField)
+          .join(',')
+      );
     }
   }
   return lines.join('\r\n') + '\r\n';
