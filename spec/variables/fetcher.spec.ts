@@ -276,9 +276,15 @@ describe('VariablesFetcher: completing in the background', () => {
     });
     const done = fetcher.complete(['items']);
     expect(fetcher.model.completing).toEqual({ objects: 0, elapsedMs: 0 });
-    await new Promise(resolve =>
-      setTimeout(resolve, PROGRESS_EVERY_MS * 2 + 100)
-    );
+    // Two progress polls (one every PROGRESS_EVERY_MS): waited for, not slept for, since
+    // a loaded machine can fire the interval late (a fixed 600 ms wait then saw one).
+    const started = Date.now();
+    while (
+      (fetcher.model.completing?.objects ?? 0) < 2000 &&
+      Date.now() - started < 4000
+    ) {
+      await new Promise(resolve => setTimeout(resolve, PROGRESS_EVERY_MS / 5));
+    }
     const seen = fetcher.model.completing;
     expect(seen?.objects).toBeGreaterThanOrEqual(2000);
     expect(seen?.elapsedMs).toBeGreaterThan(0);
