@@ -87,10 +87,18 @@ def issue_namespace(booted: Booted) -> Iterator[Kernel]:
     kernel = booted.kernel
     found = kernel.evaluate({"p": "__import__('importlib.util').util.find_spec('pandas')"})
     setup = SETUP if found["p"] != "None" else PLAIN_SETUP
+    # Fingerprints get a time limit no request here can reach (as the walks get a budget
+    # they cannot reach): with the default 200 ms a stall of the loaded machine during a
+    # request leaves some roots without a fingerprint, so nothing is recorded as the world
+    # and the kept rows are (rightly) flagged retained_stale. Restored afterwards.
+    limit = "__import__('memlens.variables.kept', fromlist=['x']).FINGERPRINTS_S"
+    old = kernel.evaluate({"s": limit})["s"]
+    kernel.execute(f"{limit} = 600.0", silent=True, store_history=False)
     reply, _ = kernel.execute(setup)  # stored in history: the merge stays in Out
     assert reply["status"] == "ok", reply
     yield kernel
     kernel.execute("del k_df, k_arr, k_frames, k_list", silent=True)
+    kernel.execute(f"{limit} = {old}", silent=True, store_history=False)
 
 
 def _ask(kernel: Kernel, comm_id: str, budget_ms: int, complete: list[str]) -> Any:
