@@ -166,6 +166,37 @@ describe('holdingNow and what a cell’s own holders share', () => {
   });
 });
 
+describe('holdingNow after a variable lets go of a pinned result', () => {
+  it('does not cap Out[n] by an Out row whose retained size is approximate', () => {
+    // `log = None` in cell 6: Out[4] alone keeps the lines, but the walk after
+    // the cell was cut and the Out row kept its retained size from when `log`
+    // shared everything (0, flagged retained_stale).
+    const model = history(
+      record(2, ['f']),
+      record(4, ['log']),
+      record(6, ['log'])
+    );
+    const cells = holdingNow(
+      model.entries,
+      {
+        rows: [row('f', 1024)],
+        outputCache: row('Out', 0, { flags: ['retained_stale'] })
+      },
+      [{ execution_count: 4, deep: 190 * MIB, complete: true }]
+    );
+    expect(cells.map(c => c.record.execution_count)).toEqual([4, 2]);
+    expect(cells[0].pin?.bytes).toBe(190 * MIB);
+    expect(cells[0].pin?.upperBound).toBe(true);
+    // An exact Out row still caps it.
+    const exact = holdingNow(
+      model.entries,
+      { rows: [row('f', 1024)], outputCache: row('Out', 10 * MIB) },
+      [{ execution_count: 4, deep: 190 * MIB, complete: true }]
+    );
+    expect(exact[0].pin?.bytes).toBe(10 * MIB);
+  });
+});
+
 describe('CellsSection Holding now', () => {
   it('sizes the variables, lists the holding cells and selects one on click', () => {
     const selected: string[] = [];

@@ -86,13 +86,18 @@ function approx(row: IVariableRow): boolean {
  * The pins, each capped by what the whole output cache retains: when all pins
  * together are more than that, a variable shares some of them, and each pin's
  * own part is at most the smaller of its deep size and the cache's retained.
+ * An approximate `Out` row caps nothing: its retained size may be one kept
+ * from before a variable let go of the result (`log = None` leaves `Out[4]`
+ * the only holder while the kept row still says Out retains nothing), so the
+ * pin is then its deep size, marked as possibly shared.
  */
 function heldPins(
   pins: ReadonlyArray<IOutPin>,
   outputCache: IVariableRow | null
 ): Map<number, IHeldPin> {
   const total = pins.reduce((sum, pin) => sum + pin.deep, 0);
-  const alone = outputCache?.retained ?? null;
+  const alone =
+    outputCache === null || approx(outputCache) ? null : outputCache.retained;
   const shared = alone === null || total > alone;
   const held = new Map<number, IHeldPin>();
   for (const pin of pins) {
