@@ -35,12 +35,19 @@ export const DEMO_CELLS = {
 /** Which demo cell: a key of DEMO_CELLS. */
 export type DemoCell = keyof typeof DEMO_CELLS;
 
+/** JupyterLab's default (and minimum) sidebar width, in px. */
+export const SIDEBAR_PX = 250;
+
 /** The index of the one demo cell whose source contains DEMO_CELLS[name]. */
 export function demoCell(name: DemoCell): number {
+  return cellWith(DEMO_CELLS[name]);
+}
+
+/** The index of the one demo cell whose source contains `text`. */
+export function cellWith(text: string): number {
   const notebook = JSON.parse(fs.readFileSync(DEMO_SOURCE, 'utf-8')) as {
     cells: Array<{ source: string | string[] }>;
   };
-  const text = DEMO_CELLS[name];
   const found = notebook.cells.flatMap((cell, index) => {
     const source = Array.isArray(cell.source)
       ? cell.source.join('')

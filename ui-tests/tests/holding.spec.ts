@@ -1,31 +1,15 @@
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 
-import * as fs from 'fs';
-
 import {
+  cellWith,
   collectConsoleErrors,
-  DEMO_SOURCE,
   demoCell,
   mib,
-  openDemo
+  openDemo,
+  SIDEBAR_PX
 } from './helpers';
 
 test.use({ kernels: null });
-
-/** JupyterLab's default (and minimum) sidebar width. */
-const SIDEBAR_PX = 250;
-
-/** The index of the one demo cell whose source contains `text`. */
-function cellWith(text: string): number {
-  const notebook = JSON.parse(fs.readFileSync(DEMO_SOURCE, 'utf-8')) as {
-    cells: Array<{ source: string | string[] }>;
-  };
-  const found = notebook.cells.flatMap((cell, index) =>
-    [cell.source].flat().join('').includes(text) ? [index] : []
-  );
-  expect(found).toHaveLength(1);
-  return found[0];
-}
 
 async function activeCell(page: IJupyterLabPageFixture): Promise<number> {
   return page.evaluate(
