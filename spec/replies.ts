@@ -20,6 +20,16 @@ function example(name: string): Record<string, unknown> {
   return found.message;
 }
 
+/** The valid example of protocol/messages.json with this name, as a T. */
+export function exampleMessage<T>(name: string): T {
+  return example(name) as unknown as T;
+}
+
+/** The body of the valid example with this name, as a T. */
+export function exampleBody<T>(name: string): T {
+  return example(name).body as T;
+}
+
 /** The fixture's hello body, with this pid. */
 export function helloBody(pid: number): Record<string, unknown> {
   const body = example('hello reply').body as Record<string, unknown>;

@@ -1,26 +1,15 @@
 import type { ISessionContext } from '@jupyterlab/apputils';
-import { readFileSync } from 'fs';
-import { join } from 'path';
-
 import { NotebookConnection } from '../../src/connection/connection';
 import { exitBadgeText, exitSentence, ofLimit } from '../../src/cells/exit';
 import type { ILastExit } from '../../src/wire/protocol';
 import { FakeKernel, FakeSessionContext, settle } from '../fakeKernel';
-import { answering, cellRecord } from '../replies';
+import { answering, cellRecord, exampleBody } from '../replies';
 
-const examples = JSON.parse(
-  readFileSync(
-    join(__dirname, '..', '..', 'protocol', 'messages.json'),
-    'utf-8'
-  )
-) as { valid: { name: string; message: Record<string, unknown> }[] };
-
-function body(name: string): unknown {
-  return examples.valid.find(e => e.name === name)?.message.body;
-}
-
-const OOM = (body('last_exit reply after an OOM kill') as { report: ILastExit })
-  .report;
+const OOM = (
+  exampleBody<unknown>('last_exit reply after an OOM kill') as {
+    report: ILastExit;
+  }
+).report;
 
 /** A kernel that also answers last_exit (with `report`) and variables. */
 function kernelWith(
@@ -36,7 +25,11 @@ function kernelWith(
       return { ...reply, command: 'last_exit', body: { report } };
     }
     if (request.command === 'variables') {
-      return { ...reply, command: 'variables', body: body('variables reply') };
+      return {
+        ...reply,
+        command: 'variables',
+        body: exampleBody<unknown>('variables reply')
+      };
     }
     return base(request);
   };

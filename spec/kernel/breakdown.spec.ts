@@ -1,6 +1,3 @@
-import { readFileSync } from 'fs';
-import { join } from 'path';
-
 import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
@@ -15,32 +12,18 @@ import type {
   IKernelInfo,
   IKernelMemoryBody
 } from '../../src/wire/protocol';
+import { exampleBody } from '../replies';
 
-const examples = (
-  JSON.parse(
-    readFileSync(
-      join(__dirname, '..', '..', 'protocol', 'messages.json'),
-      'utf-8'
-    )
-  ) as { valid: { name: string; message: { body?: unknown } }[] }
-).valid;
-
-function body<T>(name: string): T {
-  const found = examples.find(e => e.name === name);
-  if (!found) {
-    throw new Error(name);
-  }
-  return found.message.body as T;
-}
-
-const FULL = body<IKernelMemoryBody>(
+const FULL = exampleBody<IKernelMemoryBody>(
   'kernel_memory reply: a 500 MiB array, a result pinned by Out, fragmentation'
 );
-const CUT = body<IKernelMemoryBody>(
+const CUT = exampleBody<IKernelMemoryBody>(
   'kernel_memory reply cut short by its budget'
 );
-const TRIM = body<IFreeMemoryBody>('free_memory reply: trim gave back 212 MiB');
-const CLEAR = body<IFreeMemoryBody>(
+const TRIM = exampleBody<IFreeMemoryBody>(
+  'free_memory reply: trim gave back 212 MiB'
+);
+const CLEAR = exampleBody<IFreeMemoryBody>(
   'free_memory reply: the output cache cleared'
 );
 
@@ -97,8 +80,7 @@ describe('freedText', () => {
 describe('KernelSection', () => {
   function shown(): { section: KernelSection; model: KernelModel } {
     const model = new KernelModel({ notebookName: 'a.ipynb' });
-    const hello = examples.find(e => e.name === 'hello reply')?.message
-      .body as IKernelInfo;
+    const hello = exampleBody<IKernelInfo>('hello reply');
     model.update({ state: 'connected', info: hello, snapshot: hello.memory });
     const section = new KernelSection({
       onRetry: () => undefined,

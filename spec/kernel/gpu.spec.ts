@@ -1,6 +1,3 @@
-import { readFileSync } from 'fs';
-import { join } from 'path';
-
 import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
@@ -14,31 +11,15 @@ import type {
   IKernelInfo,
   IKernelMemoryBody
 } from '../../src/wire/protocol';
+import { exampleBody } from '../replies';
 
-const examples = (
-  JSON.parse(
-    readFileSync(
-      join(__dirname, '..', '..', 'protocol', 'messages.json'),
-      'utf-8'
-    )
-  ) as { valid: { name: string; message: { body?: unknown } }[] }
-).valid;
-
-function body<T>(name: string): T {
-  const found = examples.find(e => e.name === name);
-  if (!found) {
-    throw new Error(name);
-  }
-  return found.message.body as T;
-}
-
-const WITH_GPU = body<IKernelMemoryBody>(
+const WITH_GPU = exampleBody<IKernelMemoryBody>(
   'kernel_memory reply with a GPU in use (torch: 4 GiB of tensors, 2 GiB cached)'
 );
-const NO_GPU = body<IKernelMemoryBody>(
+const NO_GPU = exampleBody<IKernelMemoryBody>(
   'kernel_memory reply: a 500 MiB array, a result pinned by Out, fragmentation'
 );
-const EMPTIED = body<IFreeMemoryBody>(
+const EMPTIED = exampleBody<IFreeMemoryBody>(
   'free_memory reply: empty_cache gave 2 GiB back to the device'
 );
 
@@ -85,8 +66,7 @@ describe('empty_cache', () => {
 
   it('is a button only while the kernel uses a GPU', () => {
     const model = new KernelModel({ notebookName: 'a.ipynb' });
-    const hello = examples.find(e => e.name === 'hello reply')?.message
-      .body as IKernelInfo;
+    const hello = exampleBody<IKernelInfo>('hello reply');
     model.update({ state: 'connected', info: hello, snapshot: hello.memory });
     const section = new KernelSection({
       onRetry: () => undefined,

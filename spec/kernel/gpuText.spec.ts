@@ -1,6 +1,3 @@
-import { readFileSync } from 'fs';
-import { join } from 'path';
-
 import {
   deviceBytesText,
   gpuBadgePart,
@@ -14,28 +11,12 @@ import { SettingsModel } from '../../src/common/settings';
 import { VariablesFetcher } from '../../src/variables/fetcher';
 import { VariablesSection } from '../../src/variables/section';
 import type { ICellRecord, IVariablesBody } from '../../src/wire/protocol';
+import { exampleMessage } from '../replies';
 
-const examples = (
-  JSON.parse(
-    readFileSync(
-      join(__dirname, '..', '..', 'protocol', 'messages.json'),
-      'utf-8'
-    )
-  ) as { valid: { name: string; message: unknown }[] }
-).valid;
-
-function message<T>(name: string): T {
-  const found = examples.find(e => e.name === name);
-  if (!found) {
-    throw new Error(name);
-  }
-  return found.message as T;
-}
-
-const CONTEXT = message<ICellRecord>(
+const CONTEXT = exampleMessage<ICellRecord>(
   'a cell record that created the CUDA context and dropped a 4 GiB tensor'
 );
-const HOST_ONLY = message<ICellRecord>('a cell record');
+const HOST_ONLY = exampleMessage<ICellRecord>('a cell record');
 
 describe('gpuBadgePart', () => {
   it('is absent without a device in use', () => {
@@ -65,7 +46,7 @@ describe('gpuTooltipLines', () => {
 
 describe('deviceBytesText', () => {
   it("reads a row's GPU bytes, only when it has some", () => {
-    const body = message<{ body: IVariablesBody }>(
+    const body = exampleMessage<{ body: IVariablesBody }>(
       'variables reply: a CUDA model (device bytes beside host sizes)'
     ).body;
     expect(deviceBytesText(body.rows[0], 'binary')).toBe('GPU 4.0 MiB');
@@ -92,7 +73,7 @@ describe('the badge', () => {
 
 describe('a Variables row', () => {
   it('has a GPU line under its name only when it reaches device memory', () => {
-    const body = message<{ body: IVariablesBody }>(
+    const body = exampleMessage<{ body: IVariablesBody }>(
       'variables reply: a CUDA model (device bytes beside host sizes)'
     ).body;
     const host = { ...body.rows[0], name: 'host', device_bytes: undefined };
