@@ -5,7 +5,8 @@ The comm (:mod:`memlens.wire`) uses only the names exported here.
 
 from __future__ import annotations
 
+from .expand import expand_body
 from .parts import PathError
-from .report import expand_body, variables_body
+from .report import variables_body
 
 __all__ = ["PathError", "expand_body", "variables_body"]

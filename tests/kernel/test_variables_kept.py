@@ -62,9 +62,9 @@ WHY_NOT_STABLE = (
     "(lambda k, r, ip: (lambda v, h, c: (lambda p: repr(("
     "[x for x in p.prints if (k.STORE.world or {}).get(x) != p.prints[x]], "
     "[x for x, e in k.STORE.entries.items() if not e.retained_exact], k.STORE.world is None)))"
-    "(k.Plan(k.STORE, v, c, h)))(*r._world(ip, ip.user_ns)))"
+    "(k.Plan(k.STORE, v, c, h)))(*r.world(ip, ip.user_ns)))"
     "(__import__('memlens.variables.kept', fromlist=['x']), "
-    "__import__('memlens.variables.report', fromlist=['x']), get_ipython())"
+    "__import__('memlens.variables.world', fromlist=['x']), get_ipython())"
 )
 """For a failure's message: the roots whose fingerprints differ from the recorded world,
 the entries without an exact retained size, and whether no world is recorded."""

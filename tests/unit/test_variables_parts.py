@@ -15,6 +15,7 @@ from step_clock import StepClock
 
 from memlens.sizing import deep_size
 from memlens.variables import describe
+from memlens.variables import expand as variables_expand
 from memlens.variables import names as variable_names
 from memlens.variables import parts as object_parts
 from memlens.variables import report as variables_report
@@ -187,11 +188,11 @@ def test_a_cut_walk_of_the_rest_flags_the_children() -> None:
         "huge": [(i, str(i)) for i in range(500_000)],
     }
     path = [{"kind": "name", "value": "pair"}]
-    body = variables_report.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=5)
+    body = variables_expand.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=5)
     assert body["partial"] is True
     for child in body["children"]:
         assert child["partial"] or "retained_approx" in child["flags"], child
-    body = variables_report.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=10_000)
+    body = variables_expand.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=10_000)
     assert body["partial"] is False
     assert [child["flags"] for child in body["children"]] == [[], []]
     assert [child["retained"] for child in body["children"]] == [56 + 8 * 10 + 24] * 2
@@ -217,7 +218,7 @@ def test_a_part_pointing_back_up_the_path_has_its_whole_deep_size() -> None:
         {"kind": "attr", "value": "kids"},
         {"kind": "index", "index": 0},
     ]
-    body = variables_report.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=10_000)
+    body = variables_expand.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=10_000)
     parts = {child["label"]: child for child in body["children"]}
     # .parent leads back to the root: its deep size is the whole tree, as deep_size says,
     # and removing it from the kid frees nothing (the namespace holds the root).
@@ -250,12 +251,12 @@ def test_a_part_pointing_back_keeps_its_sizes_when_the_budget_runs_out(
     # whole namespace ~220.
     with monkeypatch.context() as patch:
         patch.setattr(time, "perf_counter", StepClock(0.0005))
-        body = variables_report.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=30)
+        body = variables_expand.expand_body(Shell(ns), path=path, offset=0, limit=10, budget_ms=30)
     (kid,) = body["children"]
     assert kid["deep"] >= kid["retained"] >= payload, kid  # deep: all it reaches
     assert body["partial"] is True
     # Stopped after a few stretches of work: lower bounds, still deep >= retained.
-    body = variables_report.expand_body(
+    body = variables_expand.expand_body(
         Shell(ns), path=path, offset=0, limit=10, budget_ms=10_000, should_stop=stop_soon
     )
     (kid,) = body["children"]
@@ -272,13 +273,13 @@ def test_a_frame_column_sharing_data_with_another_column_retains_nothing() -> No
     ns: dict[str, Any] = {"frame": frame}
     path = [{"kind": "name", "value": "frame"}]
     # One column per page: the others are the siblings.
-    first = variables_report.expand_body(Shell(ns), path=path, offset=0, limit=1, budget_ms=10_000)
+    first = variables_expand.expand_body(Shell(ns), path=path, offset=0, limit=1, budget_ms=10_000)
     only_a = first["children"][0]
     assert only_a["label"] == "'a'"
     strings = sum(map(sys.getsizeof, words))
     assert only_a["deep"] >= strings
     assert only_a["retained"] < strings / 10, only_a  # column b holds the same strings
-    last = variables_report.expand_body(Shell(ns), path=path, offset=3, limit=1, budget_ms=10_000)
+    last = variables_expand.expand_body(Shell(ns), path=path, offset=3, limit=1, budget_ms=10_000)
     only_c = last["children"][0]
     assert only_c["label"] == "'c'"
     assert only_c["retained"] >= sum(sys.getsizeof(f"own {i}" * 5) for i in range(2000))
@@ -302,7 +303,7 @@ def test_numpy_and_pandas_children() -> None:
         ("'b'", {"kind": "column", "index": 1}),
     ]
     shell = Shell({"frame": frame})
-    body = variables_report.expand_body(
+    body = variables_expand.expand_body(
         shell, path=[{"kind": "name", "value": "frame"}], offset=0, limit=10, budget_ms=1000
     )
     protocol.validate_reply(protocol.make_reply("r", "expand", body))
