@@ -75,8 +75,11 @@ def counter(items: Iterable[int]) -> dict[int, int]:
 
 
 def slices(getitem: Callable[[Any, slice], Any], container: object, length: int) -> Cursor:
+    # ``list.__getitem__`` gives a new plain list already (a subclass's too): no copy of it.
+    fresh_list = getitem is list.__getitem__
     for start in range(0, length, CHUNK):
-        yield list(getitem(container, slice(start, start + CHUNK)))
+        piece = getitem(container, slice(start, start + CHUNK))
+        yield piece if fresh_list else list(piece)
 
 
 def chunks(items: Iterator[object]) -> Cursor:
@@ -111,9 +114,12 @@ class Segments:
 
     def chunks(self) -> Cursor:
         for sequence, start, stop in self.pieces:
-            getitem: Any = list.__getitem__ if is_a(sequence, list) else tuple.__getitem__
-            for first in range(start, stop, CHUNK):
-                yield list(getitem(sequence, slice(first, min(first + CHUNK, stop))))
+            if is_a(sequence, list):  # a list's slice is a new list already
+                for first in range(start, stop, CHUNK):
+                    yield list.__getitem__(sequence, slice(first, min(first + CHUNK, stop)))
+            else:
+                for first in range(start, stop, CHUNK):
+                    yield list(tuple.__getitem__(sequence, slice(first, min(first + CHUNK, stop))))
 
     def items(self) -> list[object]:
         """Every item, in one list (for tests and small roots)."""

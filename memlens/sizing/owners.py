@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .claims import DENSE as _DENSE
-from .claims import UNSEEN, MapClaims
+from .claims import UNSEEN, MapClaims, bounds
 from .claims import discard as _discard
 
 UNSEEN_TAG = UNSEEN
@@ -113,13 +113,14 @@ def keys_of(objects: list[object], heap: bool = False) -> tuple[list[int], int, 
     none of them is of a :data:`STATIC_TYPES` type (so the pointer hash is the key)."""
     if heap and _HASH_IS_KEY:
         keys = list(map(_pointer_hash, objects))
-        lowest, highest = min(keys), max(keys)
+        lowest, highest = bounds(keys)
         if lowest >= 0 and highest <= _KEY_MAX:
             return keys, lowest, highest
         keys = list(map(operator.and_, keys, _repeat(_KEY_MAX)))  # an unaligned object
     else:
         keys = list(map(_rshift, map(id, objects), _repeat(_SHIFT)))
-    return keys, min(keys), max(keys)
+    lowest, highest = bounds(keys)
+    return keys, lowest, highest
 
 
 def _address_bits() -> int | None:
@@ -244,8 +245,10 @@ class Owners(MapClaims):
         if self.view is None or not keys:
             return
         shift = self.page_shift
-        first = (min(keys) if lowest is None else lowest) >> shift
-        last = (max(keys) if highest is None else highest) >> shift
+        if lowest is None or highest is None:
+            lowest, highest = bounds(keys)
+        first = lowest >> shift
+        last = highest >> shift
         if (last - first) * _DENSE < len(keys):
             # Objects allocated together: every page between the first and the last is
             # counted, written or not (a bound, for the cap), without a set insert per key.

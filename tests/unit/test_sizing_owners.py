@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from memlens.sizing import owners
+from memlens.sizing import claims, owners
 from memlens.sizing.owners import FENCE_TAG, SKIP_TAG, UNSEEN, Owners, own_tag
 
 pytestmark = pytest.mark.skipif(owners._address_bits() is None, reason="no memory map here")
@@ -93,3 +93,32 @@ def test_a_misleading_first_object_leaves_the_table_as_it_was() -> None:
     assert all(table.view[id(x) >> 4] == own_tag(1) + 1 for x in objects[2000:3000])
     assert all(table.view[id(x) >> 4] == UNSEEN for x in objects[4000:])
     table.close()
+
+
+@pytest.mark.parametrize("layout", ["ordered", "runs", "reversed", "shuffled", "short"])
+def test_bounds_are_the_exact_lowest_and_highest(layout: str) -> None:
+    """``claims.bounds`` sorts a copy when sampled keys look ordered and uses min/max
+    otherwise; either way (and when the sample misleads) the bounds are exact."""
+    rng = random.Random(7)
+    keys = [rng.randrange(1 << 40) for _ in range(20_000)]
+    if layout == "ordered":
+        keys.sort()
+    elif layout == "runs":  # a few increasing runs, each below the last (new arenas)
+        keys = [key for start in (5, 3, 4, 1) for key in range(start << 30, (start << 30) + 5000)]
+    elif layout == "reversed":
+        keys.sort(reverse=True)
+    elif layout == "short":
+        keys = keys[:50]
+    before = list(keys)
+    assert claims.bounds(keys) == (min(before), max(before))
+    assert keys == before  # the caller's order is kept: keys stay paired with objects
+
+
+def test_bounds_with_a_misleading_sample() -> None:
+    """Keys in order at every sampled position but not between them."""
+    keys = list(range(0, 64_000, 10))
+    step = len(keys) // claims._ORDER_PROBES
+    for i in range(len(keys)):
+        if i % step:
+            keys[i] = -i if i % 7 == 0 else 10**9 + i  # off-sample extremes
+    assert claims.bounds(keys) == (min(keys), max(keys))
