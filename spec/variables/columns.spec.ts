@@ -1,40 +1,102 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+
 import {
   barPercent,
   COLUMNS,
+  DEVICE_COLUMN_PX,
+  hasDeviceBytes,
   nextSort,
+  offeredColumns,
   OPTIONAL_COLUMNS,
   secondaryText,
   shownColumns,
   warningFlags,
-  WIDE_PX
+  WIDE_PX,
+  widePx
 } from '../../src/variables/columns';
 import { flagsText } from '../../src/variables/rows';
 import { FLAGS } from '../../src/wire/schema.generated';
 
 describe('shownColumns', () => {
+  const all = offeredColumns(true);
+  const noGpu = offeredColumns(false);
+
   it('shows only the name and the retained size at the default sidebar width', () => {
-    expect(shownColumns(null, 250)).toEqual(['name', 'retained']);
+    expect(shownColumns(null, 250, all)).toEqual(['name', 'retained']);
   });
 
-  it('shows every column when the section is wide and nothing was chosen', () => {
-    expect(shownColumns(null, WIDE_PX)).toEqual(COLUMNS.map(c => c.key));
+  it('shows every column offered when the section is wide and nothing was chosen', () => {
+    expect(shownColumns(null, WIDE_PX, noGpu)).toEqual(
+      COLUMNS.map(c => c.key).filter(key => key !== 'device')
+    );
+    expect(shownColumns(null, WIDE_PX + DEVICE_COLUMN_PX, all)).toEqual(
+      COLUMNS.map(c => c.key)
+    );
   });
 
-  it('follows the user’s choice at any width, in table order', () => {
-    const chosen = new Set(['ratio', 'deep'] as const);
-    expect(shownColumns(chosen, 250)).toEqual([
+  it('needs the GPU column’s width more before showing all with it', () => {
+    expect(widePx(noGpu)).toBe(WIDE_PX);
+    expect(widePx(all)).toBe(WIDE_PX + DEVICE_COLUMN_PX);
+    expect(shownColumns(null, WIDE_PX, all)).toEqual(['name', 'retained']);
+  });
+
+  it('follows the user’s choice at any width, in table order, among the columns offered', () => {
+    const chosen = new Set(['device', 'ratio', 'deep'] as const);
+    expect(shownColumns(chosen, 250, noGpu)).toEqual([
       'name',
       'deep',
       'retained',
       'ratio'
     ]);
-    expect(shownColumns(new Set(), 2000)).toEqual(['name', 'retained']);
+    expect(shownColumns(chosen, 250, all)).toEqual([
+      'name',
+      'deep',
+      'retained',
+      'ratio',
+      'device'
+    ]);
+    expect(shownColumns(new Set(), 2000, all)).toEqual(['name', 'retained']);
   });
 
-  it('offers every column but name and retained as optional', () => {
+  it('offers every column but name and retained as optional, GPU among them', () => {
     expect([...OPTIONAL_COLUMNS].sort()).toEqual(
-      ['deep', 'getsizeof', 'ratio', 'shape', 'type'].sort()
+      ['deep', 'device', 'getsizeof', 'ratio', 'shape', 'type'].sort()
     );
+    expect(COLUMNS.find(c => c.key === 'device')?.title).toBe('GPU');
+  });
+
+  it('lets the settings schema validate every optional column, GPU included', () => {
+    const schema = JSON.parse(
+      readFileSync(
+        join(__dirname, '..', '..', 'schema', 'plugin.json'),
+        'utf-8'
+      )
+    ) as {
+      properties: { variablesColumns: { items: { enum: string[] } } };
+    };
+    const allowed = schema.properties.variablesColumns.items.enum;
+    expect([...allowed].sort()).toEqual([...OPTIONAL_COLUMNS].sort());
+    expect(allowed).toContain('device');
+  });
+});
+
+describe('the GPU column', () => {
+  it('is offered only when some row reaches GPU memory', () => {
+    expect(hasDeviceBytes([])).toBe(false);
+    expect(hasDeviceBytes([{}, { device_bytes: 0 }])).toBe(false);
+    expect(hasDeviceBytes([{}, { device_bytes: 4096 }])).toBe(true);
+    expect(offeredColumns(false)).not.toContain('device');
+    expect(offeredColumns(false)).toEqual(
+      OPTIONAL_COLUMNS.filter(key => key !== 'device')
+    );
+    expect(offeredColumns(true)).toEqual([...OPTIONAL_COLUMNS]);
+  });
+
+  it('says it is device memory, each buffer once, never in Deep or Retained', () => {
+    const caption = COLUMNS.find(c => c.key === 'device')?.caption ?? '';
+    expect(caption).toContain('each buffer counted once');
+    expect(caption).toContain('never in Deep or Retained');
   });
 });
 

@@ -1,5 +1,6 @@
 import type { IVariableRow } from '../../src/wire/protocol';
 import {
+  deviceText,
   filterRows,
   flagsText,
   keptText,
@@ -87,6 +88,44 @@ describe('variable rows', () => {
     expect(flagsText(['sizeof_raised', 'new_flag'])).toBe(
       '__sizeof__ raised; its basic size is counted instead\nnew_flag'
     );
+  });
+});
+
+describe('GPU bytes', () => {
+  const rows = [
+    row('cpu_list'),
+    row('weights', { device_bytes: 4096 }),
+    row('zero', { device_bytes: 0 }),
+    row('acts', { device_bytes: 8192 }),
+    row('bias', { device_bytes: 4096 })
+  ];
+
+  it('sorts by device bytes, missing as 0, ties by name', () => {
+    expect(sortRows(rows, 'device', true).map(r => r.name)).toEqual([
+      'acts',
+      'bias',
+      'weights',
+      'cpu_list',
+      'zero'
+    ]);
+    expect(sortRows(rows, 'device', false).map(r => r.name)).toEqual([
+      'cpu_list',
+      'zero',
+      'bias',
+      'weights',
+      'acts'
+    ]);
+  });
+
+  it('reads the GPU column as bytes, ≥ for a cut walk, a dash for none', () => {
+    expect(deviceText({ device_bytes: 4096, partial: false }, 'binary')).toBe(
+      '4.0 KiB'
+    );
+    expect(deviceText({ device_bytes: 4096, partial: true }, 'binary')).toBe(
+      '≥ 4.0 KiB'
+    );
+    expect(deviceText({ partial: false }, 'binary')).toBe('—');
+    expect(deviceText({ device_bytes: 0, partial: true }, 'binary')).toBe('—');
   });
 });
 

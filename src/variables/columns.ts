@@ -33,6 +33,12 @@ export const COLUMNS: ReadonlyArray<IColumn> = [
     key: 'ratio',
     title: 'Deep ÷ getsizeof',
     caption: 'How much getsizeof understates'
+  },
+  {
+    key: 'device',
+    title: 'GPU',
+    caption:
+      'GPU (device) memory it reaches, each buffer counted once; never in Deep or Retained, which are RAM'
   }
 ];
 
@@ -45,24 +51,50 @@ export const OPTIONAL_COLUMNS: ReadonlyArray<SortKey> = COLUMNS.map(
 ).filter(key => !FIXED_COLUMNS.includes(key));
 
 /**
- * From this width (px) up every column fits (the table needs ~620 px at the
- * sidebar's font), so all are shown unless the user chose columns.
+ * Whether any row reaches GPU memory. Only then is the GPU column offered:
+ * without a GPU the table and its chooser stay as they were.
+ */
+export function hasDeviceBytes(
+  rows: ReadonlyArray<{ device_bytes?: number }>
+): boolean {
+  return rows.some(row => (row.device_bytes ?? 0) > 0);
+}
+
+/** The optional columns that can be shown now: all but the GPU one when no row reaches GPU memory. */
+export function offeredColumns(device: boolean): SortKey[] {
+  return OPTIONAL_COLUMNS.filter(key => device || key !== 'device');
+}
+
+/**
+ * From this width (px) up every host column fits (the table needs ~620 px at
+ * the sidebar's font), so all are shown unless the user chose columns.
  */
 export const WIDE_PX = 620;
 
+/** What the GPU column adds to the width all columns need (measured ~65 px). */
+export const DEVICE_COLUMN_PX = 70;
+
+/** The width (px) from which every offered column fits. */
+export function widePx(offered: ReadonlyArray<SortKey>): number {
+  return WIDE_PX + (offered.includes('device') ? DEVICE_COLUMN_PX : 0);
+}
+
 /**
- * The keys of the columns to show, in table order: the user's choice when
- * there is one (null: none made), else all when the section is wide, else only
- * the name and the retained size.
+ * The keys of the columns to show, in table order: the name and the retained
+ * size, and of the `offered` columns the user's choice when there is one
+ * (null: none made), else all when the section is wide enough for them all,
+ * else none.
  */
 export function shownColumns(
   chosen: ReadonlySet<SortKey> | null,
-  widthPx: number
+  widthPx: number,
+  offered: ReadonlyArray<SortKey>
 ): SortKey[] {
   return COLUMNS.map(column => column.key).filter(
     key =>
       FIXED_COLUMNS.includes(key) ||
-      (chosen === null ? widthPx >= WIDE_PX : chosen.has(key))
+      (offered.includes(key) &&
+        (chosen === null ? widthPx >= widePx(offered) : chosen.has(key)))
   );
 }
 

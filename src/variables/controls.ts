@@ -1,9 +1,9 @@
 /**
  * The Variables section's keyboard-reachable controls: a sort select (every
- * column can sort, even one not shown) and a column chooser.
+ * column offered can sort, even one not shown) and a column chooser.
  */
 
-import { COLUMNS, OPTIONAL_COLUMNS } from './columns';
+import { COLUMNS, FIXED_COLUMNS, OPTIONAL_COLUMNS } from './columns';
 import type { SortKey } from './rows';
 
 /** A select of every column; picking one sorts by it (the same one flips the order). */
@@ -27,9 +27,26 @@ export function createSortSelect(
 }
 
 /**
+ * Shows in the select only the columns offered now (the fixed ones and
+ * `offered`: without GPU data there is no GPU column to sort by), with
+ * `sortKey` selected.
+ */
+export function syncSortSelect(
+  select: HTMLSelectElement,
+  sortKey: SortKey,
+  offered: ReadonlyArray<SortKey>
+): void {
+  for (const option of select.options) {
+    const key = option.value as SortKey;
+    option.hidden = !FIXED_COLUMNS.includes(key) && !offered.includes(key);
+  }
+  select.value = sortKey;
+}
+
+/**
  * The optional columns as checkboxes in a disclosure (a summary is focusable
- * and opens with Enter or Space). The section sets `checked` on each render
- * (`input[data-key]`).
+ * and opens with Enter or Space). The section brings it up to date on each
+ * render with `syncColumnChooser`.
  */
 export function createColumnChooser(
   onToggle: (key: SortKey, checked: boolean) => void
@@ -54,4 +71,25 @@ export function createColumnChooser(
   }
   details.append(list);
   return details;
+}
+
+/**
+ * Checks the box of each shown column, and leaves out the columns not
+ * offered now (the GPU one without GPU data).
+ */
+export function syncColumnChooser(
+  chooser: HTMLElement,
+  shown: ReadonlyArray<SortKey>,
+  offered: ReadonlyArray<SortKey>
+): void {
+  for (const box of chooser.querySelectorAll<HTMLInputElement>(
+    'input[data-key]'
+  )) {
+    const key = box.dataset.key as SortKey;
+    box.checked = shown.includes(key);
+    const label = box.closest('label');
+    if (label) {
+      label.hidden = !offered.includes(key);
+    }
+  }
 }

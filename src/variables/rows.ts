@@ -6,7 +6,14 @@ import type { Units } from '../common/settings';
 
 /** A column the table sorts by. */
 export type SortKey =
-  'name' | 'type' | 'shape' | 'getsizeof' | 'deep' | 'retained' | 'ratio';
+  | 'name'
+  | 'type'
+  | 'shape'
+  | 'getsizeof'
+  | 'deep'
+  | 'retained'
+  | 'ratio'
+  | 'device';
 
 /** deep ÷ getsizeof: how much a shallow size understates; null when unknown. */
 export function ratio(sizes: ISizes): number | null {
@@ -37,6 +44,18 @@ export function retainedText(
 ): string {
   const text = formatBytes(bytes, units);
   return partial ? `≈ ${text}` : text;
+}
+
+/**
+ * The GPU column's text: the device bytes a variable reaches (`≥` when its
+ * walk was cut short); a dash when it reaches none.
+ */
+export function deviceText(
+  sizes: { device_bytes?: number; partial: boolean },
+  units: Units
+): string {
+  const bytes = sizes.device_bytes ?? 0;
+  return bytes > 0 ? sizeText(bytes, sizes.partial, units) : '—';
 }
 
 /** A ratio as `12.5×`; a dash when unknown. */
@@ -75,6 +94,9 @@ function sortValue(row: IVariableRow, key: SortKey): number | string {
       return ratio(row) ?? -1;
     case 'getsizeof':
       return row.getsizeof ?? -1;
+    case 'device':
+      // No device bytes sent: the variable reaches no GPU memory.
+      return row.device_bytes ?? 0;
     default:
       return row[key];
   }

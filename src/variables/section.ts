@@ -5,10 +5,17 @@ import { renderTreemap } from './treemap';
 import type { VariablesFetcher } from './fetcher';
 import type { SettingsModel } from '../common/settings';
 import { filterRows, sortRows, type SortKey } from './rows';
-import { createColumnChooser, createSortSelect } from './controls';
+import {
+  createColumnChooser,
+  createSortSelect,
+  syncColumnChooser,
+  syncSortSelect
+} from './controls';
 import {
   chosenColumns,
+  hasDeviceBytes,
   nextSort,
+  offeredColumns,
   OPTIONAL_COLUMNS,
   shownColumns
 } from './columns';
@@ -32,7 +39,7 @@ export class VariablesSection extends Widget {
     this._body = document.createElement('div');
     this._body.className = 'jp-MemlensVariables-body';
     this.node.append(controls, this._status, this._body);
-    // Wider than WIDE_PX, every column fits: watch the width, not the window.
+    // From widePx() up, every column fits: watch the width, not the window.
     if (typeof ResizeObserver !== 'undefined') {
       this._resize = new ResizeObserver(entries => {
         const width = entries[entries.length - 1].contentRect.width;
@@ -122,12 +129,13 @@ export class VariablesSection extends Widget {
       void renderTreemap(host, shown, this._settings.value.units);
       return;
     }
-    if (this._sortSelect) {
-      this._sortSelect.value = this._sortKey;
-    }
+    const offered = this._offered();
     const columns = this._shown();
-    for (const box of this._chooser?.querySelectorAll('input') ?? []) {
-      box.checked = columns.includes(box.dataset.key as SortKey);
+    if (this._sortSelect) {
+      syncSortSelect(this._sortSelect, this._sortKey, offered);
+    }
+    if (this._chooser) {
+      syncColumnChooser(this._chooser, columns, offered);
     }
     this._body.replaceChildren(
       renderTable(shown, {
@@ -171,7 +179,13 @@ export class VariablesSection extends Widget {
     });
     this._sortSelect = createSortSelect(this._sortKey, key => this._sort(key));
     this._chooser = createColumnChooser((key, checked) => {
-      const chosen = new Set(this._shown());
+      // From the saved choice, which may name the GPU column while no GPU
+      // data offers it; without one, from what this width shows, the GPU
+      // column included when wide (it is among "all columns").
+      const chosen = new Set(
+        chosenColumns(this._settings.value) ??
+          shownColumns(null, this._width, OPTIONAL_COLUMNS)
+      );
       if (checked) {
         chosen.add(key);
       } else {
@@ -189,7 +203,18 @@ export class VariablesSection extends Widget {
 
   /** The keys of the columns shown now. */
   private _shown(): SortKey[] {
-    return shownColumns(chosenColumns(this._settings.value), this._width);
+    return shownColumns(
+      chosenColumns(this._settings.value),
+      this._width,
+      this._offered()
+    );
+  }
+
+  /** The optional columns offered now: the GPU one only while some variable (or Out) reaches GPU memory. */
+  private _offered(): SortKey[] {
+    const body = this._fetcher?.model.body ?? null;
+    const sized = body ? [...body.rows, body.output_cache ?? {}] : [];
+    return offeredColumns(hasDeviceBytes(sized));
   }
 
   private _sort(key: SortKey): void {

@@ -11,6 +11,7 @@ import type { IChildRow, IVariableRow, PathStep } from '../wire/protocol';
 import type { VariablesModel } from './model';
 import { pathKey } from './model';
 import {
+  deviceText,
   flagsText,
   keptText,
   keptTooltip,
@@ -165,8 +166,11 @@ function addRow(
     line.title = sharedWhy;
     nameCell.append(line);
   }
-  // GPU memory it reaches (issue #10): its own line, never in the host sizes.
-  const gpu = deviceBytesText(sizes, units);
+  // GPU memory it reaches (issue #10): its own line, never in the host sizes;
+  // left out while the GPU column says it.
+  const gpu = context.shown.includes('device')
+    ? null
+    : deviceBytesText(sizes, units);
   if (gpu) {
     const line = document.createElement('div');
     line.className = 'jp-MemlensVariables-secondary jp-MemlensVariables-gpu';
@@ -183,7 +187,8 @@ function addRow(
     ['getsizeof', formatBytes(sizes.getsizeof, units)],
     ['deep', sizeText(sizes.deep, sizes.partial, units)],
     ['retained', retainedText(sizes.retained, retainedIsApprox(sizes), units)],
-    ['ratio', ratioText(sizes)]
+    ['ratio', ratioText(sizes)],
+    ['device', deviceText(sizes, units)]
   ];
   for (const [key, text] of cells) {
     const td = tr.insertCell();
