@@ -16,12 +16,26 @@ from .owners import FENCE_TAG, STATIC_TYPE_IDS, root_of
 from .report import FENCED
 from .shared import UNIQUE_REFCOUNT
 
-__all__ = ["BATCH_REFERENTS", "IS_CURSOR", "UNKNOWN", "Batch", "Discovery", "Entry"]
+__all__ = [
+    "BATCH_REFERENTS",
+    "IS_CURSOR",
+    "SHARING_BATCH_REFERENTS",
+    "UNKNOWN",
+    "Batch",
+    "Discovery",
+    "Entry",
+]
 
 BATCH_REFERENTS = CHUNK
 """Most referents one batch of parents should have (estimated from the parents' sizes at
 8 bytes a reference): the time and memory between two checks of the limits stay small
 however many items each parent holds."""
+SHARING_BATCH_REFERENTS = BATCH_REFERENTS // 4
+"""The same for a walk that shares the GIL with cells (one that pauses, ``pause_every_s``):
+it can let a waiting thread run only between batches, and a thread that asks for the GIL
+mid-batch waits the interpreter's whole switch interval (5 ms). A batch of ~16,000
+referents took 7-20 ms on 2 shared cores, so a cell's dozen or so hand-offs added ~70 ms;
+a quarter of that keeps each wait to a couple of milliseconds."""
 UNKNOWN = -2
 """An entry's bits when its parents' kinds are not known yet."""
 IS_CURSOR = -1
@@ -205,9 +219,11 @@ class Discovery(CarefulSizes):
         :data:`CHUNK` parents and about :data:`BATCH_REFERENTS` referents."""
         stack = self.stack
         count = len(objects)
+        sharing = self.limits.pause_every_s is not None
+        referents = SHARING_BATCH_REFERENTS if sharing else BATCH_REFERENTS
         step = CHUNK
-        if total > 8 * BATCH_REFERENTS:  # many items each: fewer parents a batch
-            step = max(1, min(CHUNK, count * 8 * BATCH_REFERENTS // total))
+        if total > 8 * referents:  # many items each: fewer parents a batch
+            step = max(1, min(CHUNK, count * 8 * referents // total))
         if count <= step:
             stack.append((objects, context, level, bits))
         else:

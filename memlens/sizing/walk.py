@@ -27,7 +27,7 @@ from . import kinds, owners
 from .batches import CHUNK, Cursor, Segments, columns, root_chunks
 from .budget import Limits, Stop
 from .careful import Root
-from .discovery import IS_CURSOR, UNKNOWN, Batch, Discovery
+from .discovery import IS_CURSOR, SHARING_BATCH_REFERENTS, UNKNOWN, Batch, Discovery
 from .kinds import Kinds
 from .owners import EXTERNAL_TAG, FENCE_TAG, SKIP_TAG, UNSEEN_TAG, own_tag
 from .referents import special_referents
@@ -194,13 +194,15 @@ class Walk(Discovery):
         # what a chunk holds is at level 0).
         stack.append((root_chunks(self.roots[index]), index, -1, IS_CURSOR))
         get_referents = gc.get_referents
+        # A walk that shares the GIL with cells checks (and so pauses) after fewer objects.
+        check_after = CHUNK if self.limits.pause_every_s is None else SHARING_BATCH_REFERENTS
         deepest = 0
         ticks, met = CHECK_EVERY, 0
         while stack:
             # The limits are checked before every batch once a batch's worth of objects
             # was met since the last check, else every few small batches (a chain of
             # one-item lists: the check would cost as much as the walk).
-            if ticks >= CHECK_EVERY or met >= CHUNK:
+            if ticks >= CHECK_EVERY or met >= check_after:
                 self._check()
                 ticks = met = 0
             ticks += 1
