@@ -74,17 +74,19 @@ def counter(items: Iterable[int]) -> dict[int, int]:
     return collections.Counter(items)
 
 
-def slices(getitem: Callable[[Any, slice], Any], container: object, length: int) -> Cursor:
+def slices(
+    getitem: Callable[[Any, slice], Any], container: object, length: int, size: int = CHUNK
+) -> Cursor:
     # ``list.__getitem__`` gives a new plain list already (a subclass's too): no copy of it.
     fresh_list = getitem is list.__getitem__
-    for start in range(0, length, CHUNK):
-        piece = getitem(container, slice(start, start + CHUNK))
+    for start in range(0, length, size):
+        piece = getitem(container, slice(start, start + size))
         yield piece if fresh_list else list(piece)
 
 
-def chunks(items: Iterator[object]) -> Cursor:
+def chunks(items: Iterator[object], size: int = CHUNK) -> Cursor:
     while True:
-        chunk = list(itertools.islice(items, CHUNK))
+        chunk = list(itertools.islice(items, size))
         if not chunk:
             return
         yield chunk
@@ -112,40 +114,40 @@ class Segments:
     def __len__(self) -> int:
         return sum(stop - start for _, start, stop in self.pieces)
 
-    def chunks(self) -> Cursor:
+    def chunks(self, size: int = CHUNK) -> Cursor:
         for sequence, start, stop in self.pieces:
             if is_a(sequence, list):  # a list's slice is a new list already
-                for first in range(start, stop, CHUNK):
-                    yield list.__getitem__(sequence, slice(first, min(first + CHUNK, stop)))
+                for first in range(start, stop, size):
+                    yield list.__getitem__(sequence, slice(first, min(first + size, stop)))
             else:
-                for first in range(start, stop, CHUNK):
-                    yield list(tuple.__getitem__(sequence, slice(first, min(first + CHUNK, stop))))
+                for first in range(start, stop, size):
+                    yield list(tuple.__getitem__(sequence, slice(first, min(first + size, stop))))
 
     def items(self) -> list[object]:
         """Every item, in one list (for tests and small roots)."""
         return [item for chunk in self.chunks() for item in chunk]
 
 
-def root_chunks(root: Any) -> Cursor:
-    """A walk root's objects in chunks of at most :data:`CHUNK`, without copying it whole."""
+def root_chunks(root: Any, size: int = CHUNK) -> Cursor:
+    """A walk root's objects in chunks of at most ``size``, without copying it whole."""
     if type(root) is Segments:
-        return root.chunks()
+        return root.chunks(size)
     if is_a(root, list):
-        return slices(list.__getitem__, root, list.__len__(root))
+        return slices(list.__getitem__, root, list.__len__(root), size)
     if is_a(root, tuple):
-        return slices(tuple.__getitem__, root, tuple.__len__(root))
-    return chunks(iter(root))
+        return slices(tuple.__getitem__, root, tuple.__len__(root), size)
+    return chunks(iter(root), size)
 
 
-def cursor(container: object, numpy: NumpyArrays | None) -> Cursor | None:
+def cursor(container: object, numpy: NumpyArrays | None, size: int = CHUNK) -> Cursor | None:
     """Chunks of what a huge container holds (None: walk it whole, as a view of a numpy
     array is, or a numpy array of plain data). Only the builtin containers' own C methods
     are called, whatever the subclass."""
     items: Iterator[object]
     if is_a(container, list):
-        return slices(list.__getitem__, container, list.__len__(container))
+        return slices(list.__getitem__, container, list.__len__(container), size)
     if is_a(container, tuple):
-        return slices(tuple.__getitem__, container, tuple.__len__(container))
+        return slices(tuple.__getitem__, container, tuple.__len__(container), size)
     if is_a(container, dict):
         items = itertools.chain(dict.values(container), dict.keys(container))
     elif is_a(container, (set, frozenset)):
@@ -162,4 +164,4 @@ def cursor(container: object, numpy: NumpyArrays | None) -> Cursor | None:
         items = iter(collections.deque.__iter__(container))
     else:
         return None
-    return chunks(items)
+    return chunks(items, size)

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping
 
 from . import kinds
-from .batches import BIG_BYTES, Cursor, counter, cursor
+from .batches import BIG_BYTES, CHUNK, Cursor, counter, cursor
 from .kinds import Kinds
 from .sizeof import (
     ABSURD_BYTES,
@@ -34,6 +34,9 @@ class Sizer:
         :meth:`managed_sizes`)."""
         self.flags: set[str] = set()
         """The flags of the root being walked (hostile ``__sizeof__``s are flagged there)."""
+        self.chunk = CHUNK
+        """Objects a cursor over a huge container yields at a time (fewer on a walk that
+        shares the GIL with cells: see :data:`.discovery.SHARING_BATCH_REFERENTS`)."""
 
     def sizes(
         self, objects: list[object], present: list[type] | None = None
@@ -78,7 +81,7 @@ class Sizer:
         cursors: list[Cursor] = []
         for obj, size in zip(objects, sizes):
             if size > BIG_BYTES and of(type(obj)) & kinds.CONTAINER:
-                chunks = cursor(obj, self.numpy)
+                chunks = cursor(obj, self.numpy, self.chunk)
                 if chunks is not None:
                     cursors.append(chunks)
                     continue

@@ -88,6 +88,8 @@ class Walk(Discovery):
         self.libraries = libraries.Libraries()
         self.kinds = Kinds(self.libraries, user_sizeof=user_sizeof)
         self.sizer = Sizer(self.kinds, known_sizes)
+        if limits.pause_every_s is not None:  # shares the GIL with cells: shorter stretches
+            self.sizer.chunk = SHARING_BATCH_REFERENTS
         self.own_tags = [own_tag(i) for i in range(count)]
         self.shared_tags = [own_tag(i) + 1 for i in range(count)]
         self.owners = owners.Owners(own_tag(count))
@@ -192,10 +194,10 @@ class Walk(Discovery):
         flags = self.sizer.flags = self.flags[index]
         # The root's objects come in chunks, the limits checked between them (level -1:
         # what a chunk holds is at level 0).
-        stack.append((root_chunks(self.roots[index]), index, -1, IS_CURSOR))
+        stack.append((root_chunks(self.roots[index], self.sizer.chunk), index, -1, IS_CURSOR))
         get_referents = gc.get_referents
         # A walk that shares the GIL with cells checks (and so pauses) after fewer objects.
-        check_after = CHUNK if self.limits.pause_every_s is None else SHARING_BATCH_REFERENTS
+        check_after = self.sizer.chunk
         deepest = 0
         ticks, met = CHECK_EVERY, 0
         while stack:
