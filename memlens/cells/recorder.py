@@ -130,6 +130,11 @@ class CellRecorder:
         """Copies of every kept record, oldest first, as plain dicts."""
         return self._history.copies()
 
+    def completing_pins(self) -> bool:
+        """Whether some output-cache pin is still a lower bound that the worker thread
+        will try to complete (see :mod:`.completion`)."""
+        return bool(self._readings.output_cache.incomplete())
+
     @property
     def peak_reset(self) -> bool:
         """Whether a cell's peak comes from resetting VmHWM (see :meth:`set_peak_reset`)."""

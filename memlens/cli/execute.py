@@ -26,6 +26,14 @@ from .budgets import RanCell, cell_budget
 REPLY_TIMEOUT_S = 60.0
 """How long a silent execute (probe, bootstrap, record read) may take."""
 
+PIN_SETTLE_S = 10.0
+"""After the last cell, how long to wait for the kernel to complete output-cache pins it
+sized only as a lower bound at their cell's end (it does so on its worker thread while
+idle; silent executes do not interrupt it). A pin still incomplete then stays a lower
+bound in the report, marked so."""
+
+PIN_POLL_S = 0.25
+
 
 class RunError(Exception):
     """The run could not start or go on; ``code`` is the exit status to end with."""
@@ -119,6 +127,37 @@ async def _last_record(kc: Any) -> dict[str, Any] | None:
     return records[-1] if records else None
 
 
+async def _settle_records(kc: Any, cells: list[RanCell]) -> None:
+    """Replace each cell's record with the kernel's newest copy of it (same ``seq``).
+
+    A record read right after its cell may carry an output-cache pin that was a lower
+    bound then and that the kernel completed since: the report carries what the kernel
+    knows at the end, waiting up to :data:`PIN_SETTLE_S` for pins it is still completing.
+    """
+    if not cells:
+        return
+    deadline = time.monotonic() + PIN_SETTLE_S
+    while True:
+        reply = await _silent(
+            kc,
+            "",
+            {
+                "r": inject.RECORDS_EXPRESSION.format(n=len(cells)),
+                "completing": inject.COMPLETING_EXPRESSION,
+            },
+        )
+        text = _value(reply, "r")
+        records = json.loads(text) if isinstance(text, str) else []
+        newest = {record.get("seq"): record for record in records if isinstance(record, dict)}
+        for cell in cells:
+            cell.record = newest.get(cell.record["seq"], cell.record)
+        lower = any(cell.record.get("output_cache_complete") is False for cell in cells)
+        completing = _value(reply, "completing") is True
+        if not (lower and completing) or time.monotonic() + PIN_POLL_S > deadline:
+            return
+        await asyncio.sleep(PIN_POLL_S)
+
+
 Progress = Callable[[int, int, int, "dict[str, Any] | None"], None]
 """Called after each code cell: (position among code cells, their count, cell index, record)."""
 
@@ -178,6 +217,7 @@ async def _run(
                     progress(position, len(code_cells), index, record)
                 if outcome.failed_cell is not None:
                     break
+            await _settle_records(client.kc, outcome.cells)
     except (DeadKernelError, CellTimeoutError) as error:
         outcome.stopped, outcome.failed_cell = True, running
         outcome.error = f"{type(error).__name__}: {error}".rstrip(": ")

@@ -32,6 +32,11 @@ RECORDS_EXPRESSION = "__import__('json').dumps(__import__('memlens').cell_record
 PID_EXPRESSION = "__import__('os').getpid()"
 """The kernel's process id, for the report's ``kernel_pid``."""
 
+COMPLETING_EXPRESSION = (
+    "__import__('memlens.cells.recorder').cells.recorder.current().completing_pins()"
+)
+"""True while the kernel may still complete an output-cache pin in the background."""
+
 RECORDING_EXPRESSION = "__import__('memlens.cells.recorder').cells.recorder.current() is not None"
 """True once the cell recorder is installed (``register`` installs it on an IPython shell)."""
 

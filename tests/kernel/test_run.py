@@ -108,6 +108,22 @@ def test_demo_report_matches_the_kernels_records(tmp_path: Path) -> None:
     assert "memlens installed" in result.stderr
 
 
+def test_the_report_carries_pins_the_kernel_completed_after_their_cell(tmp_path: Path) -> None:
+    """The last cell's result is far too big to size in the cell's 5 ms: its record read
+    right after the cell holds a lower bound; the kernel completes it in the background and
+    the report carries the completed size, not the bound."""
+    count = 4_000_000
+    source = notebook(tmp_path / "late.ipynb", "x = 1", f"[float(i) for i in range({count})]")
+    result = memlens_run(source, "--json", tmp_path / "r.json")
+    assert result.returncode == 0, result.stderr
+    last = json.loads((tmp_path / "r.json").read_text())["cells"][-1]
+    assert last["output_cache_complete"] is True, last
+    # Independent of memlens' walk: a list of n distinct floats is its header, n pointers
+    # and n floats of sys.getsizeof(0.0) == 24 bytes each (the list over-allocates < 13%).
+    exact = sys.getsizeof([]) + count * (8 + sys.getsizeof(0.0))
+    assert exact <= last["output_cache_delta"] <= exact * 1.13, last
+
+
 def test_budgets_exceeded_name_the_cells(tmp_path: Path) -> None:
     source = notebook(
         tmp_path / "budget.ipynb",
