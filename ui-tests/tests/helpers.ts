@@ -182,3 +182,25 @@ export async function openDemo(
   await openSidebar(page);
   await waitConnected(page);
 }
+
+/**
+ * Create a notebook on a fresh python3 kernel, open the Memory sidebar, wait for it to
+ * connect, and fill its cells with `sources`. A test that needs no demo cell starts
+ * here: its first cell is an empty code cell, not the demo's rendered markdown title.
+ */
+export async function newNotebook(
+  page: IJupyterLabPageFixture,
+  name: string,
+  sources: string[]
+): Promise<void> {
+  await page.notebook.createNew(name, { kernel: 'python3' });
+  await openSidebar(page);
+  await waitConnected(page);
+  for (const [index, source] of sources.entries()) {
+    if (index > 0) {
+      await page.notebook.addCell('code', source);
+    } else {
+      await page.notebook.setCell(0, 'code', source);
+    }
+  }
+}

@@ -1,10 +1,10 @@
-import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
+import { expect, test } from '@jupyterlab/galata';
 
 import {
   badge,
   collectConsoleErrors,
   fact,
-  openSidebar,
+  newNotebook,
   waitConnected
 } from './helpers';
 
@@ -19,23 +19,6 @@ const GROW =
 
 /** A cell that runs a second (so a live reading names it), then kills its kernel. */
 const KILL = 'import os, time\ntime.sleep(1.5)\nos.kill(os.getpid(), 9)';
-
-async function newNotebook(
-  page: IJupyterLabPageFixture,
-  name: string,
-  sources: string[]
-): Promise<void> {
-  await page.notebook.createNew(name, { kernel: 'python3' });
-  await openSidebar(page);
-  await waitConnected(page);
-  for (const [index, source] of sources.entries()) {
-    if (index > 0) {
-      await page.notebook.addCell('code', source);
-    } else {
-      await page.notebook.setCell(0, 'code', source);
-    }
-  }
-}
 
 test.describe('Live readings and a dying kernel', () => {
   let errors: string[] = [];
