@@ -284,6 +284,18 @@ def values_size(sample: object) -> int:
     return values_sizes([sample])
 
 
+def _all_materialized(together: list[object], objects: list[object]) -> bool:
+    """Whether ``together`` (the referents of ``objects``, in order, two each) is a dict
+    then the instance's class for every instance. Every instance's referents end with its
+    class (visited last), so with a dict at each even place and each instance's class at
+    the odd place after it, each instance has exactly those two. Compared by identity: no
+    metaclass ``__eq__`` runs."""
+    classes = together[1::2]
+    if not all(map(operator.is_, classes, map(type, objects))):
+        return False
+    return all(map(operator.is_, map(type, together[0::2]), itertools.repeat(dict)))
+
+
 def values_sizes(objects: list[object]) -> int:
     """:func:`values_size` of each of ``objects`` (instances of classes whose solid base
     is ``object``), summed: one instance of a class may have its dict materialized and
@@ -293,12 +305,17 @@ def values_sizes(objects: list[object]) -> int:
         return 0
     first = gc.get_referents(objects[0])
     width = len(first)
-    if not (width == 2 and type(first[0]) is dict):
-        # Fast path: all like the first (one call in C); a mix of materialized dicts and
-        # values cannot add up to exactly this unless attribute counts differ too.
-        if len(gc.get_referents(*objects)) == width * len(objects):
-            return len(objects) * values_array_size(max(0, width - 1))
+    materialized = width == 2 and type(first[0]) is dict
     del first
+    together = gc.get_referents(*objects)  # one call in C for the whole batch
+    if len(together) == width * len(objects):
+        if not materialized:
+            # All like the first: a mix of materialized dicts and values cannot add up to
+            # exactly this unless attribute counts differ too.
+            return len(objects) * values_array_size(max(0, width - 1))
+        if _all_materialized(together, objects):
+            return 0  # each holds a real dict, counted as a referent (unpickled, copied...)
+    del together
     referents = list(map(gc.get_referents, objects))
     lengths = list(map(len, referents))
     total = 0
